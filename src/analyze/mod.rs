@@ -1,0 +1,675 @@
+//! The streaming analyzer: blocks of log lines in, ranked findings out.
+//!
+//! A literal prefilter (Aho-Corasick over every rule's keywords and the CI step
+//! markers) skips lines that cannot match anything; only candidate lines are cleaned
+//! and tried against the rules whose keywords they contain. Multi-line errors are
+//! grouped into one finding by the rule's `block` or by a tool parser. Depends on
+//! `log` and `rules`.
+
+pub mod check;
+pub mod classify;
+pub mod mask;
+pub mod parsers;
+mod rank;
+
+use crate::log::{self, ci, InputError, LogInput};
+use crate::rules::model::{Category, Level, Severity};
+use crate::rules::{Rule, RuleSet};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input};
+use parsers::{BlockParser, Next};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A file position a finding points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+}
+
+/// 1-based, inclusive line numbers in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LineRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// One error (or warning) found in a log. Serialises to the `cars/analysis/v1`
+/// finding object.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub rank: usize,
+    pub level: Level,
+    pub category: Category,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub tool: String,
+    pub rule: String,
+    pub message: String,
+    pub location: Option<Location>,
+    pub test: Option<String>,
+    pub log_lines: LineRange,
+    pub step: Option<String>,
+    pub fingerprint: String,
+    pub occurrences: u64,
+    pub explanation: String,
+    /// The cleaned log lines of the finding (at most `MAX_EXCERPT`), for reports.
+    #[serde(skip)]
+    pub excerpt: Vec<String>,
+    /// A summary that follows the real cause ("could not compile", "BUILD FAILURE").
+    #[serde(skip)]
+    pub consequence: bool,
+}
+
+/// The result of analyzing one log.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub source: String,
+    pub lines: u64,
+    pub findings: Vec<Finding>,
+    /// Names of the CI steps seen, in order.
+    pub steps: Vec<String>,
+}
+
+/// How an analysis is run.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Lines of a passing run: findings whose masked line also occurs there are noise.
+    pub baseline: Option<Baseline>,
+}
+
+/// Masked candidate lines of a passing run's log.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    hashes: HashSet<u64>,
+}
+
+const MAX_EXCERPT: usize = 40;
+const MAX_EXCERPT_CHARS: usize = 300;
+/// Distinct findings kept per log; beyond this only occurrences are counted.
+const MAX_CANDIDATES: usize = 20_000;
+/// Lines looked at before a failure marker when no rule explains the failure.
+const LOOKBACK_LINES: usize = 40;
+
+/// The compiled prefilter for a rule set. Build it once and analyze many logs.
+pub struct Matcher<'r> {
+    pub rules: &'r RuleSet,
+    ac: AhoCorasick,
+    /// For every prefilter pattern, the rules (indices into `rules.rules`) it triggers.
+    pattern_rules: Vec<Vec<u32>>,
+}
+
+impl<'r> Matcher<'r> {
+    pub fn new(rules: &'r RuleSet) -> Matcher<'r> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+        let mut add = |word: &str, rule: Option<u32>| {
+            let key = word.to_ascii_lowercase();
+            let i = *index.entry(key.clone()).or_insert_with(|| {
+                patterns.push(key);
+                pattern_rules.push(Vec::new());
+                patterns.len() - 1
+            });
+            if let Some(r) = rule {
+                pattern_rules[i].push(r);
+            }
+        };
+        for (i, rule) in rules.rules.iter().enumerate() {
+            for k in &rule.spec.keywords {
+                add(k, Some(i as u32));
+            }
+        }
+        for m in ci::MARKER_LITERALS {
+            add(m, None);
+        }
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&patterns)
+            })
+            .expect("keyword prefilter");
+        Matcher {
+            rules,
+            ac,
+            pattern_rules,
+        }
+    }
+
+    /// Analyzes a whole log.
+    pub fn analyze(&self, input: LogInput, opts: &Options) -> Result<Analysis, InputError> {
+        let name = input.name.clone();
+        let mut analyzer = Analyzer::new(self, opts, name);
+        input.for_each_block(|block| {
+            analyzer.feed(block);
+            Ok(())
+        })?;
+        Ok(analyzer.finish())
+    }
+
+    /// Reads a passing run's log into a baseline.
+    pub fn baseline(&self, input: LogInput) -> Result<Baseline, InputError> {
+        let opts = Options::default();
+        let mut analyzer = Analyzer::new(self, &opts, input.name.clone());
+        analyzer.collect_baseline = Some(HashSet::new());
+        input.for_each_block(|block| {
+            analyzer.feed(block);
+            Ok(())
+        })?;
+        Ok(Baseline {
+            hashes: analyzer.collect_baseline.take().unwrap_or_default(),
+        })
+    }
+
+    /// Rules whose keywords occur in `text`, in rule order (priority first).
+    fn rules_for(&self, text: &str) -> Vec<u32> {
+        let mut hits: Vec<u32> = Vec::new();
+        for m in self.ac.find_overlapping_iter(text) {
+            hits.extend_from_slice(&self.pattern_rules[m.pattern().as_usize()]);
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits
+    }
+}
+
+/// How a finding's evidence was obtained; more structure means more confidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Evidence {
+    /// No rule matched; picked from the lines before a failure marker.
+    Fallback,
+    /// A rule matched a line, without a location or test name.
+    Keyword,
+    /// A rule matched and gave a file:line or a test name.
+    Located,
+    /// A tool parser read the block and gave a location.
+    Parsed,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    /// Index into the rule set; `None` for a fallback finding.
+    pub rule: Option<u32>,
+    pub start: u64,
+    pub end: u64,
+    pub step: Option<usize>,
+    pub captures: BTreeMap<String, String>,
+    pub excerpt: Vec<String>,
+    pub evidence: Evidence,
+    pub occurrences: u64,
+    /// Masked hash of the first line, for the baseline.
+    pub line_hash: u64,
+    pub category: Option<Category>,
+}
+
+struct OpenBlock {
+    cand: Candidate,
+    lines: usize,
+    parser: Option<BlockParser>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub name: String,
+    pub failed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub line: u64,
+    pub step: Option<usize>,
+    pub fallback: Option<Candidate>,
+}
+
+/// Streaming state: feed it blocks of whole lines, then `finish`.
+pub struct Analyzer<'m, 'r> {
+    m: &'m Matcher<'r>,
+    opts: &'m Options,
+    source: String,
+    line_no: u64,
+    steps: Vec<Step>,
+    current_step: Option<usize>,
+    open: Option<OpenBlock>,
+    pub(crate) cands: Vec<Candidate>,
+    by_fingerprint: HashMap<u64, usize>,
+    failures: Vec<Failure>,
+    /// The last lines of the previous block, for looking back across a block edge.
+    prev_tail: Vec<u8>,
+    collect_baseline: Option<HashSet<u64>>,
+}
+
+impl<'m, 'r> Analyzer<'m, 'r> {
+    pub fn new(m: &'m Matcher<'r>, opts: &'m Options, source: String) -> Self {
+        Analyzer {
+            m,
+            opts,
+            source,
+            line_no: 0,
+            steps: Vec::new(),
+            current_step: None,
+            open: None,
+            cands: Vec::new(),
+            by_fingerprint: HashMap::new(),
+            failures: Vec::new(),
+            prev_tail: Vec::new(),
+            collect_baseline: None,
+        }
+    }
+
+    /// Lines read so far.
+    pub fn lines(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Feeds a block that ends at a line end (or at the end of the input).
+    pub fn feed(&mut self, block: &[u8]) {
+        let mut pos = 0;
+        while pos < block.len() {
+            let line_start;
+            if self.open.is_some() {
+                line_start = pos;
+            } else {
+                let hit = self.m.ac.find(Input::new(block).span(pos..block.len()));
+                match hit {
+                    None => {
+                        self.line_no += count_lines(&block[pos..]);
+                        break;
+                    }
+                    Some(h) => {
+                        line_start = memchr::memrchr(b'\n', &block[pos..h.start()])
+                            .map(|i| pos + i + 1)
+                            .unwrap_or(pos);
+                        self.line_no +=
+                            memchr::memchr_iter(b'\n', &block[pos..line_start]).count() as u64;
+                    }
+                }
+            }
+            let line_end = memchr::memchr(b'\n', &block[line_start..])
+                .map(|i| line_start + i + 1)
+                .unwrap_or(block.len());
+            self.line(block, line_start, line_end);
+            pos = line_end;
+        }
+        self.keep_tail(block);
+    }
+
+    fn keep_tail(&mut self, block: &[u8]) {
+        const TAIL: usize = 16 * 1024;
+        if block.len() >= TAIL {
+            let cut = block.len() - TAIL;
+            let start = memchr::memchr(b'\n', &block[cut..])
+                .map(|i| cut + i + 1)
+                .unwrap_or(block.len());
+            self.prev_tail.clear();
+            self.prev_tail.extend_from_slice(&block[start..]);
+        } else {
+            self.prev_tail.extend_from_slice(block);
+            if self.prev_tail.len() > TAIL {
+                let cut = self.prev_tail.len() - TAIL;
+                let start = memchr::memchr(b'\n', &self.prev_tail[cut..])
+                    .map(|i| cut + i + 1)
+                    .unwrap_or(self.prev_tail.len());
+                self.prev_tail.drain(..start);
+            }
+        }
+    }
+
+    /// The slow path: one candidate line, cleaned and matched.
+    fn line(&mut self, block: &[u8], start: usize, end: usize) {
+        self.line_no += 1;
+        let n = self.line_no;
+        let raw = &block[start..end];
+        if let Some(ci::StepEvent::Start(name)) = ci::raw_step_event(raw) {
+            self.start_step(name);
+        }
+        let line = ci::normalise(log::clean_line(raw));
+        if let Some(ci::StepEvent::Start(name)) = &line.step {
+            self.close_block();
+            self.start_step(name.clone());
+        }
+        if let Some(step) = &line.inline_step {
+            let same = self
+                .current_step
+                .is_some_and(|i| &self.steps[i].name == step);
+            if !same {
+                self.close_block();
+                self.start_step(step.clone());
+            }
+        }
+        if let Some(open) = &mut self.open {
+            let next = continue_block(self.m.rules, open, &line.text);
+            if next != Next::Stop {
+                open.lines += 1;
+                open.cand.end = n;
+                push_excerpt(&mut open.cand.excerpt, &line.text);
+                if next == Next::Last {
+                    self.close_block();
+                }
+                return;
+            }
+            self.close_block();
+        }
+        self.match_line(n, &line, block, start);
+    }
+
+    fn start_step(&mut self, name: String) {
+        self.steps.push(Step {
+            name,
+            failed: false,
+        });
+        self.current_step = Some(self.steps.len() - 1);
+    }
+
+    fn match_line(&mut self, n: u64, line: &ci::CiLine, block: &[u8], start: usize) {
+        let text = line.text.as_str();
+        let mut matched = self.try_rules(text);
+        if matched.is_none() && line.annotated {
+            matched = self.try_rules(&format!("##[error]{text}"));
+        }
+        let Some((ri, mut captures)) = matched else {
+            return;
+        };
+        let rule = &self.m.rules.rules[ri as usize];
+        if rule.spec.ignore {
+            return;
+        }
+        if let Some(set) = &mut self.collect_baseline {
+            set.insert(mask::masked_hash(text));
+            return;
+        }
+        if let Some(p) = &rule.spec.parser {
+            if !parsers::parse_line(p, text, &mut captures) {
+                return;
+            }
+        }
+        let mut cand = Candidate {
+            rule: Some(ri),
+            start: n,
+            end: n,
+            step: self.current_step,
+            captures,
+            excerpt: Vec::new(),
+            evidence: Evidence::Keyword,
+            occurrences: 1,
+            line_hash: mask::masked_hash(text),
+            category: None,
+        };
+        push_excerpt(&mut cand.excerpt, text);
+        if rule.spec.marks_failure {
+            if let Some(step) = self.current_step {
+                self.steps[step].failed = true;
+            }
+            let fallback = self.lookback(n, block, start);
+            self.failures.push(Failure {
+                line: n,
+                step: self.current_step,
+                fallback,
+            });
+        }
+        let parser = rule.spec.parser.as_deref().and_then(BlockParser::start);
+        if rule.spec.block.is_some() || parser.is_some() {
+            self.open = Some(OpenBlock {
+                cand,
+                lines: 0,
+                parser,
+            });
+        } else {
+            self.push(cand);
+        }
+    }
+
+    pub(crate) fn try_rules(&self, text: &str) -> Option<(u32, BTreeMap<String, String>)> {
+        for ri in self.m.rules_for(text) {
+            let rule: &Rule = &self.m.rules.rules[ri as usize];
+            let Some(re) = rule.regex() else { continue };
+            if let Some(caps) = re.captures(text) {
+                let mut map = BTreeMap::new();
+                for name in re.capture_names().flatten() {
+                    if let Some(m) = caps.name(name) {
+                        let v = m.as_str().trim();
+                        if !v.is_empty() {
+                            map.insert(name.to_string(), v.to_string());
+                        }
+                    }
+                }
+                return Some((ri, map));
+            }
+        }
+        None
+    }
+
+    pub(crate) fn close_block(&mut self) {
+        if let Some(open) = self.open.take() {
+            self.push(open.cand);
+        }
+    }
+
+    fn push(&mut self, mut cand: Candidate) {
+        let has_location = cand.captures.contains_key("file") && cand.captures.contains_key("line");
+        cand.evidence = match (
+            cand.evidence,
+            has_location || cand.captures.contains_key("test"),
+        ) {
+            (Evidence::Fallback, _) => Evidence::Fallback,
+            (_, true) => {
+                let parsed = cand
+                    .rule
+                    .is_some_and(|r| self.m.rules.rules[r as usize].spec.parser.is_some());
+                if parsed && has_location {
+                    Evidence::Parsed
+                } else {
+                    Evidence::Located
+                }
+            }
+            (e, false) => e,
+        };
+        let rule_id = cand
+            .rule
+            .map(|r| self.m.rules.rules[r as usize].spec.id.as_str())
+            .unwrap_or("cars.failure-context");
+        let message = rank::message_of(&cand);
+        let fp = mask::hash_str(&[rule_id, &mask::mask(&message)]);
+        if let Some(&i) = self.by_fingerprint.get(&fp) {
+            self.cands[i].occurrences += 1;
+            return;
+        }
+        if self.cands.len() >= MAX_CANDIDATES {
+            return;
+        }
+        self.by_fingerprint.insert(fp, self.cands.len());
+        self.cands.push(cand);
+    }
+
+    /// When a step fails and no rule explains why, the lines just before the failure
+    /// marker usually do: take the nearest one that reads like an error.
+    fn lookback(&self, n: u64, block: &[u8], start: usize) -> Option<Candidate> {
+        let mut lines: Vec<&[u8]> = Vec::with_capacity(LOOKBACK_LINES);
+        let mut end = start;
+        let mut src: &[u8] = block;
+        let mut used_tail = false;
+        while lines.len() < LOOKBACK_LINES {
+            if end == 0 {
+                if used_tail || self.prev_tail.is_empty() {
+                    break;
+                }
+                src = &self.prev_tail;
+                end = src.len();
+                used_tail = true;
+                continue;
+            }
+            let s = memchr::memrchr(b'\n', &src[..end - 1])
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            lines.push(&src[s..end]);
+            end = s;
+        }
+        // lines[0] is the line just before the marker.
+        let mut window: Vec<(u64, String)> = Vec::new();
+        for (i, raw) in lines.iter().enumerate() {
+            let number = n - 1 - i as u64;
+            if ci::raw_step_event(raw).is_some() {
+                break;
+            }
+            let line = ci::normalise(log::clean_line(raw));
+            if line.step.is_some() {
+                break;
+            }
+            let t = line.text.trim();
+            if t.is_empty() || is_ci_noise(t) {
+                continue;
+            }
+            window.push((number, line.text));
+        }
+        let lower = |s: &str| s.to_ascii_lowercase();
+        let chosen = window
+            .iter()
+            .position(|(_, t)| classify::ERROR_WORDS.iter().any(|w| lower(t).contains(w)))
+            .unwrap_or(0);
+        let (first, text) = window.get(chosen)?.clone();
+        // Extend forward to the nearest lines after it (closer to the marker), up to 5.
+        let last = window[chosen.saturating_sub(4)..=chosen]
+            .first()
+            .map(|(l, _)| *l)
+            .unwrap_or(first);
+        let mut excerpt = Vec::new();
+        for (_, t) in window[chosen.saturating_sub(4)..=chosen].iter().rev() {
+            push_excerpt(&mut excerpt, t);
+        }
+        let mut captures = BTreeMap::new();
+        captures.insert("message".to_string(), text.trim().to_string());
+        Some(Candidate {
+            rule: None,
+            start: first,
+            end: last,
+            step: self.current_step,
+            captures,
+            excerpt,
+            evidence: Evidence::Fallback,
+            occurrences: 1,
+            line_hash: mask::masked_hash(&text),
+            category: Some(classify::classify(&text)),
+        })
+    }
+
+    /// Ends the analysis: closes open blocks, explains unexplained failures, drops
+    /// baseline noise, merges duplicates and ranks.
+    pub fn finish(mut self) -> Analysis {
+        self.close_block();
+        let failures = std::mem::take(&mut self.failures);
+        for failure in failures {
+            let explained = self.cands.iter().any(|c| {
+                c.step == failure.step
+                    && c.start < failure.line
+                    && c.rule.is_some_and(|r| {
+                        let s = &self.m.rules.rules[r as usize].spec;
+                        !s.consequence && s.level == Level::Error
+                    })
+            });
+            if !explained {
+                if let Some(f) = failure.fallback {
+                    self.push(f);
+                }
+            }
+        }
+        if let Some(baseline) = &self.opts.baseline {
+            self.cands
+                .retain(|c| !baseline.hashes.contains(&c.line_hash));
+        }
+        let findings = rank::rank(self.m.rules, self.cands, &self.steps);
+        Analysis {
+            source: self.source,
+            lines: self.line_no,
+            findings,
+            steps: self.steps.into_iter().map(|s| s.name).collect(),
+        }
+    }
+}
+
+fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
+    let rule = &rules.rules[open.cand.rule.unwrap_or(0) as usize];
+    let block = rule.block();
+    let max = block.map(|b| b.max_lines).unwrap_or(200);
+    if open.lines >= max {
+        return Next::Stop;
+    }
+    if let Some(p) = &mut open.parser {
+        return p.feed(text, &mut open.cand.captures);
+    }
+    let Some(block) = block else {
+        return Next::Stop;
+    };
+    if let Some(until) = &block.until {
+        if until.is_match(text) {
+            return Next::Stop;
+        }
+    } else if block.while_.is_none() && text.trim().is_empty() {
+        // Without an explicit end, a blank line ends the block.
+        return Next::Stop;
+    }
+    if let Some(w) = &block.while_ {
+        if !w.is_match(text) {
+            return Next::Stop;
+        }
+    }
+    for re in &block.captures {
+        if let Some(caps) = re.captures(text) {
+            for name in re.capture_names().flatten() {
+                if let (Some(m), false) = (caps.name(name), open.cand.captures.contains_key(name)) {
+                    if !m.as_str().trim().is_empty() {
+                        open.cand
+                            .captures
+                            .insert(name.to_string(), m.as_str().trim().to_string());
+                    }
+                }
+            }
+        }
+    }
+    Next::Absorb
+}
+
+fn push_excerpt(excerpt: &mut Vec<String>, text: &str) {
+    if excerpt.len() < MAX_EXCERPT {
+        let mut t: String = text.chars().take(MAX_EXCERPT_CHARS).collect();
+        if t.len() < text.len() {
+            t.push('…');
+        }
+        excerpt.push(t);
+    }
+}
+
+/// Lines in `bytes`: newlines, plus a final line without one.
+fn count_lines(bytes: &[u8]) -> u64 {
+    let n = memchr::memchr_iter(b'\n', bytes).count() as u64;
+    n + u64::from(bytes.last().is_some_and(|&b| b != b'\n'))
+}
+
+fn is_ci_noise(t: &str) -> bool {
+    const NOISE: &[&str] = &[
+        "travis_time:",
+        "travis_fold:",
+        "##[endgroup]",
+        "Done. Your build exited with",
+        "section_end:",
+        "[Pipeline] }",
+        "[Pipeline] //",
+        "Post job cleanup",
+        "Cleaning up",
+        "Uploading artifacts",
+        "ERROR: Job failed",
+    ];
+    NOISE.iter().any(|n| t.contains(n))
+}
+
+/// Analyzes a byte slice with the built-in rules; for tests and examples.
+pub fn analyze_bytes(rules: &RuleSet, name: &str, bytes: &[u8], opts: &Options) -> Analysis {
+    let m = Matcher::new(rules);
+    let mut a = Analyzer::new(&m, opts, name.to_string());
+    a.feed(bytes);
+    a.finish()
+}

@@ -1,0 +1,213 @@
+//! Turns candidates into ranked findings: confidence from rule, evidence and context;
+//! root causes before consequences, errors before warnings, the failed step first.
+//!
+//! confidence = clamp(base × evidence + context, 0.01, 0.99), where
+//!   evidence: parser with location 1.00, rule with location or test 0.95,
+//!             rule on a keyword line 0.85, fallback (no rule) 0.70;
+//!   context:  +0.05 in a step that failed, −0.15 in a step that passed while
+//!             another failed, +0.03 when the step name mentions the tool;
+//!   consequences (summaries of an earlier error) are then halved.
+
+use super::{mask, Candidate, Evidence, Finding, LineRange, Location, Step};
+use crate::rules::model::{Category, Level, Severity};
+use crate::rules::{render_explanation, RuleSet};
+use std::collections::HashMap;
+
+pub(crate) fn message_of(c: &Candidate) -> String {
+    c.captures
+        .get("message")
+        .cloned()
+        .or_else(|| c.excerpt.first().map(|l| l.trim().to_string()))
+        .unwrap_or_default()
+}
+
+struct Scored {
+    finding: Finding,
+    in_failed_step: bool,
+    start: u64,
+}
+
+pub(crate) fn rank(rules: &RuleSet, cands: Vec<Candidate>, steps: &[Step]) -> Vec<Finding> {
+    let any_failed = steps.iter().any(|s| s.failed);
+    let cands = merge_tests(cands);
+    let mut scored: Vec<Scored> = cands
+        .into_iter()
+        .map(|c| {
+            let step = c.step.map(|i| &steps[i]);
+            let in_failed_step = step.is_some_and(|s| s.failed);
+            let finding = to_finding(rules, c, step, any_failed);
+            Scored {
+                finding,
+                in_failed_step,
+                start: 0,
+            }
+        })
+        .collect();
+    for s in &mut scored {
+        s.start = s.finding.log_lines.start;
+    }
+    scored.sort_by(|a, b| {
+        let key = |s: &Scored| {
+            (
+                s.finding.consequence,
+                s.finding.level == Level::Warning,
+                any_failed && !s.in_failed_step,
+            )
+        };
+        key(a)
+            .cmp(&key(b))
+            .then(b.finding.confidence.total_cmp(&a.finding.confidence))
+            .then(a.start.cmp(&b.start))
+    });
+    scored
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut f = s.finding;
+            f.rank = i + 1;
+            f.id = format!("E{}", i + 1);
+            f
+        })
+        .collect()
+}
+
+/// A failed test often shows up twice (its failure block and a summary line): keep
+/// one finding per test, filling gaps from the other.
+fn merge_tests(cands: Vec<Candidate>) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::with_capacity(cands.len());
+    let mut by_test: HashMap<String, usize> = HashMap::new();
+    for c in cands {
+        let key = c.captures.get("test").map(|t| test_key(t));
+        match key.as_ref().and_then(|k| by_test.get(k)) {
+            Some(&i) => {
+                let kept = &mut out[i];
+                for (k, v) in c.captures {
+                    kept.captures.entry(k).or_insert(v);
+                }
+                kept.evidence = kept.evidence.max(c.evidence);
+            }
+            None => {
+                if let Some(k) = key {
+                    by_test.insert(k, out.len());
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// `tests/test_x.py::TestA::test_b`, `TestA.test_b`, `test_b (tests.TestA)` all key as `test_b`.
+fn test_key(test: &str) -> String {
+    let t = test.split_whitespace().next().unwrap_or(test);
+    let t = t.split('[').next().unwrap_or(t);
+    let t = t.split('(').next().unwrap_or(t);
+    t.rsplit([':', '.', '/', '#', '>'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(t)
+        .to_string()
+}
+
+fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bool) -> Finding {
+    let rule = c.rule.map(|r| &rules.rules[r as usize].spec);
+    let message = message_of(&c);
+    let (rule_id, tool, category, severity, base, consequence) = match rule {
+        Some(r) => (
+            r.id.clone(),
+            r.tool.clone(),
+            r.category,
+            r.severity,
+            r.confidence,
+            r.consequence,
+        ),
+        None => (
+            "cars.failure-context".to_string(),
+            "ci".to_string(),
+            c.category.unwrap_or(Category::Unknown),
+            Severity::High,
+            0.6,
+            false,
+        ),
+    };
+    let level = match c.captures.get("level").map(|l| l.to_ascii_lowercase()) {
+        Some(l) if l.starts_with("warn") => Level::Warning,
+        Some(l) if l.starts_with("err") || l.starts_with("fatal") => Level::Error,
+        _ => rule.map(|r| r.level).unwrap_or(Level::Error),
+    };
+    let evidence = match c.evidence {
+        Evidence::Parsed => 1.0,
+        Evidence::Located => 0.95,
+        Evidence::Keyword => 0.85,
+        Evidence::Fallback => 0.70,
+    };
+    let mut context = 0.0;
+    if let Some(s) = step {
+        if s.failed {
+            context += 0.05;
+        } else if any_failed {
+            context -= 0.15;
+        }
+        if s.name
+            .to_ascii_lowercase()
+            .contains(&tool.to_ascii_lowercase())
+        {
+            context += 0.03;
+        }
+    }
+    let mut confidence = (base * evidence + context).clamp(0.01, 0.99);
+    if consequence {
+        confidence /= 2.0;
+    }
+    let confidence = (confidence * 100.0).round() / 100.0;
+    let location = c.captures.get("file").map(|f| Location {
+        file: f.clone(),
+        line: c.captures.get("line").and_then(|l| l.parse().ok()),
+        column: c.captures.get("column").and_then(|l| l.parse().ok()),
+    });
+    let explanation = match rule {
+        Some(r) => render_explanation(&r.explanation, &|name| c.captures.get(name).cloned()),
+        None => format!(
+            "The step failed and no rule explains why; this is the nearest line before the failure that reads like an error: {message}"
+        ),
+    };
+    let fingerprint = format!(
+        "{:016x}",
+        mask::hash_str(&[&rule_id, &mask::mask(&message)])
+    );
+    Finding {
+        id: String::new(),
+        rank: 0,
+        level,
+        category,
+        severity,
+        confidence,
+        tool,
+        rule: rule_id,
+        message,
+        location,
+        test: c.captures.get("test").cloned(),
+        log_lines: LineRange {
+            start: c.start,
+            end: c.end,
+        },
+        step: step.map(|s| s.name.clone()),
+        fingerprint,
+        occurrences: c.occurrences,
+        explanation,
+        excerpt: c.excerpt,
+        consequence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_key;
+
+    #[test]
+    fn test_names_in_different_spellings_share_a_key() {
+        assert_eq!(test_key("tests/test_x.py::TestA::test_b"), "test_b");
+        assert_eq!(test_key("tests/test_x.py::test_b[1-2]"), "test_b");
+        assert_eq!(test_key("test_b (tests.test_x.TestA)"), "test_b");
+        assert_eq!(test_key("com.acme.FooTest.test_b"), "test_b");
+    }
+}

@@ -1,0 +1,146 @@
+//! `cars analyze`: read a log, find and rank its errors, print a report.
+
+use super::Outcome;
+use anyhow::Context;
+use cars::analyze::{Matcher, Options};
+use cars::log::{LogInput, Source};
+use cars::report::{self, Filter, Format, Report, Style};
+use cars::rules::model::Category;
+use cars::rules::{RuleSet, RuleSources};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Findings table with a summary (default on a terminal)
+    Table,
+    /// The cars/analysis/v1 JSON document
+    Json,
+    /// Markdown for PR comments and job summaries
+    Markdown,
+    /// Plain text, one paragraph per finding (default when piped)
+    Text,
+    /// SARIF 2.1.0 for GitHub code scanning
+    Sarif,
+    /// GitHub Actions ::error annotations
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Text => Format::Text,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cars analyze ci.log\n  gh run view 123 --log-failed | cars analyze -\n  \
+cars analyze build.log.gz --format json\n  cars analyze failed.log --baseline passed.log\n  \
+cars analyze ci.log --format github --min-confidence 0.5\n\n\
+Exit status: 0 when no errors were found, 1 when errors were found, 2 on usage or input errors."
+)]
+pub struct AnalyzeArgs {
+    /// The log to read: a file (plain or gzip, detected by content) or `-` for stdin
+    pub log: String,
+
+    /// Output format [default: table on a terminal, text otherwise]
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// The log of a passing run of the same job: lines that also occur there are noise
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<String>,
+
+    /// Only report findings with at least this confidence (0 to 1)
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    pub min_confidence: Option<f64>,
+
+    /// Only report these categories (comma-separated or repeated), e.g. test,type
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY")]
+    pub category: Vec<Category>,
+
+    /// Only report the N highest-ranked findings
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Extra rule files to load after the built-in, user and project rules
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Write the report to FILE (atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Do not record this analysis as a session (sessions come with the store)
+    #[arg(long)]
+    pub no_save: bool,
+}
+
+fn parse_probability(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside 0..=1"))
+    }
+}
+
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
+    let mut sources = RuleSources::standard(std::env::current_dir().ok());
+    sources.extra_files = args.rule_files.clone();
+    let rules = RuleSet::load(&sources).context("loading rules")?;
+    let matcher = Matcher::new(&rules);
+    let mut opts = Options::default();
+    if let Some(b) = &args.baseline {
+        let input = LogInput::open(&Source::parse(b)).context("reading the baseline log")?;
+        opts.baseline = Some(matcher.baseline(input)?);
+    }
+    let input = LogInput::open(&Source::parse(&args.log))?;
+    let analysis = matcher.analyze(input, &opts)?;
+    let filter = Filter {
+        min_confidence: args.min_confidence,
+        categories: args.category.clone(),
+        top: args.top,
+    };
+    let report = Report::new(analysis, &filter);
+    let stdout = std::io::stdout();
+    let to_terminal = args.output.is_none() && stdout.is_terminal();
+    let format = args.format.map(Format::from).unwrap_or(if to_terminal {
+        Format::Table
+    } else {
+        Format::Text
+    });
+    let style = Style {
+        width: if to_terminal { terminal_width() } else { None },
+    };
+    match &args.output {
+        Some(path) => {
+            super::write_atomically(path, |out| report::write(&report, format, style, out))?
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            report::write(&report, format, style, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(if report.has_errors() {
+        Outcome::Found
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}

@@ -1,0 +1,105 @@
+//! Command-line front end: one file per subcommand, each a short function over the
+//! engine. This module owns argument parsing, exit codes and error printing.
+
+mod analyze;
+mod completions;
+mod rules;
+
+use clap::{Parser, Subcommand};
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// cars finds the root cause in a failing CI, build, test or lint log.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cars",
+    version,
+    about = "Continuous Auto-Repair Service: find the root cause in a failing CI log",
+    long_about = "cars reads CI, build, test and lint output, finds each real error, \
+groups multi-line errors, ranks the root cause first, categorizes it, scores it with a \
+confidence, points at file:line and explains it.",
+    after_help = "Examples:\n  cars analyze ci.log\n  gh run view 123 --log-failed | cars analyze -\n  \
+cars analyze failed.log --baseline passed.log\n  cars analyze ci.log --format github\n  \
+cars rules list --tool rustc\n\nExit status: 0 nothing found, 1 errors found, 2 usage or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find, group, rank and explain the errors in a log
+    Analyze(analyze::AnalyzeArgs),
+    /// List, check and test the error rules
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+}
+
+/// What a subcommand reports back to `main`.
+pub enum Outcome {
+    /// Ran and found nothing wrong.
+    Clean,
+    /// Ran and found errors (exit 1).
+    Found,
+}
+
+/// Parses the command line, runs it and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+        Command::Rules(cmd) => rules::run(cmd),
+        Command::Completions(args) => completions::run(args),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Found) => ExitCode::from(1),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "cars: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `cars analyze big.log | head` closes our stdout early; that is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes a file via a temporary file in the same directory and a rename, so readers
+/// see the old or the new content, never half of it.
+pub fn write_atomically(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    {
+        let mut buf = io::BufWriter::new(tmp.as_file_mut());
+        write(&mut buf)?;
+        buf.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
