@@ -473,8 +473,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             .rule
             .map(|r| self.m.rules.rules[r as usize].spec.id.as_str())
             .unwrap_or("cars.failure-context");
-        let message = rank::message_of(&cand);
-        let fp = mask::hash_str(&[rule_id, &mask::mask(&message)]);
+        let fp = rank::fingerprint(rule_id, &cand);
         if let Some(&i) = self.by_fingerprint.get(&fp) {
             self.cands[i].occurrences += 1;
             return;

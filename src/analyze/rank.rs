@@ -21,6 +21,20 @@ pub(crate) fn message_of(c: &Candidate) -> String {
         .unwrap_or_default()
 }
 
+/// Identity of a finding: the rule, the message with run-specific parts masked, and
+/// the source location (the same message at two places is two findings; the same
+/// line repeated by retries is one finding with more occurrences).
+pub(crate) fn fingerprint(rule_id: &str, c: &Candidate) -> u64 {
+    let get = |k: &str| c.captures.get(k).map(String::as_str).unwrap_or("");
+    mask::hash_str(&[
+        rule_id,
+        &mask::mask(&message_of(c)),
+        get("file"),
+        get("line"),
+        get("test"),
+    ])
+}
+
 struct Scored {
     finding: Finding,
     in_failed_step: bool,
@@ -170,10 +184,7 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
             "The step failed and no rule explains why; this is the nearest line before the failure that reads like an error: {message}"
         ),
     };
-    let fingerprint = format!(
-        "{:016x}",
-        mask::hash_str(&[&rule_id, &mask::mask(&message)])
-    );
+    let fingerprint = format!("{:016x}", fingerprint(&rule_id, &c));
     Finding {
         id: String::new(),
         rank: 0,
