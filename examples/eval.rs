@@ -138,6 +138,11 @@ fn main() {
     let args = parse_args();
     let rules = RuleSet::builtin().expect("built-in rules");
     let m = Matcher::new(&rules);
+    println!(
+        "{} rules; prefilter: {}",
+        rules.rules.len(),
+        m.prefilter_summary()
+    );
     let c = &args.corpus;
     let want = |d: &str| args.only.as_deref().is_none_or(|o| o == d);
     let misses = |d: &str| args.misses.as_deref() == Some(d);

@@ -10,12 +10,13 @@ pub mod check;
 pub mod classify;
 pub mod mask;
 pub mod parsers;
+mod prefilter;
 mod rank;
 
 use crate::log::{self, ci, InputError, LogInput};
 use crate::rules::model::{Category, Level, Severity};
 use crate::rules::{Rule, RuleSet};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use parsers::{BlockParser, Next};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -96,7 +97,11 @@ const LOOKBACK_LINES: usize = 40;
 /// The compiled prefilter for a rule set. Build it once and analyze many logs.
 pub struct Matcher<'r> {
     pub rules: &'r RuleSet,
+    /// Exact, case-insensitive keyword matching on one candidate line.
     ac: AhoCorasick,
+    /// Lowercase literals behind the block prefilter (keywords and step markers).
+    literals: Vec<String>,
+    prefilter: prefilter::Prefilter,
     /// For every prefilter pattern, the rules (indices into `rules.rules`) it triggers.
     pattern_rules: Vec<Vec<u32>>,
 }
@@ -125,6 +130,13 @@ impl<'r> Matcher<'r> {
         for m in ci::MARKER_LITERALS {
             add(m, None);
         }
+        let mut literals = patterns.clone();
+        literals.retain(|l| {
+            !ci::MARKER_LITERALS
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(l))
+        });
+        literals.extend(ci::PREFILTER_MARKERS.iter().map(|m| m.to_ascii_lowercase()));
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::DFA))
@@ -138,8 +150,21 @@ impl<'r> Matcher<'r> {
         Matcher {
             rules,
             ac,
+            prefilter: prefilter::Prefilter::new(&literals),
+            literals,
             pattern_rules,
         }
+    }
+
+    /// Which block prefilter is in use and over how many literals, for benchmarks.
+    pub fn prefilter_summary(&self) -> String {
+        let groups = prefilter::choose_anchors(&self.literals);
+        format!(
+            "{} over {} literals ({} anchors)",
+            self.prefilter.kind(),
+            self.literals.len(),
+            groups.map(|g| g.concat().len()).unwrap_or(0)
+        )
     }
 
     /// Analyzes a whole log.
@@ -236,6 +261,7 @@ pub struct Analyzer<'m, 'r> {
     steps: Vec<Step>,
     current_step: Option<usize>,
     open: Option<OpenBlock>,
+    scan: prefilter::Scan,
     pub(crate) cands: Vec<Candidate>,
     by_fingerprint: HashMap<u64, usize>,
     failures: Vec<Failure>,
@@ -254,6 +280,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             steps: Vec::new(),
             current_step: None,
             open: None,
+            scan: prefilter::Scan::default(),
             cands: Vec::new(),
             by_fingerprint: HashMap::new(),
             failures: Vec::new(),
@@ -270,19 +297,19 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     /// Feeds a block that ends at a line end (or at the end of the input).
     pub fn feed(&mut self, block: &[u8]) {
         let mut pos = 0;
+        self.m.prefilter.load(&mut self.scan, block);
         while pos < block.len() {
             let line_start;
             if self.open.is_some() {
                 line_start = pos;
             } else {
-                let hit = self.m.ac.find(Input::new(block).span(pos..block.len()));
-                match hit {
+                match self.m.prefilter.next_hit(&mut self.scan, block, pos) {
                     None => {
                         self.line_no += count_lines(&block[pos..]);
                         break;
                     }
-                    Some(h) => {
-                        line_start = memchr::memrchr(b'\n', &block[pos..h.start()])
+                    Some(hit) => {
+                        line_start = memchr::memrchr(b'\n', &block[pos..hit])
                             .map(|i| pos + i + 1)
                             .unwrap_or(pos);
                         self.line_no +=
@@ -428,6 +455,11 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         for ri in self.m.rules_for(text) {
             let rule: &Rule = &self.m.rules.rules[ri as usize];
             let Some(re) = rule.regex() else { continue };
+            // `is_match` runs on the lazy DFA; captures need a slower engine, so only
+            // lines that do match pay for them.
+            if !re.is_match(text) {
+                continue;
+            }
             if let Some(caps) = re.captures(text) {
                 let mut map = BTreeMap::new();
                 for name in re.capture_names().flatten() {
@@ -508,8 +540,16 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             lines.push(&src[s..end]);
             end = s;
         }
-        // lines[0] is the line just before the marker.
-        let mut window: Vec<(u64, String)> = Vec::new();
+        // lines[0] is the line just before the marker. Lines a rule knows to be a
+        // summary (consequences, other failure markers) or CI noise are skipped.
+        #[derive(PartialEq)]
+        enum Kind {
+            Blank,
+            Skip,
+            Errorish,
+            Plain,
+        }
+        let mut window: Vec<(u64, String, Kind)> = Vec::new();
         for (i, raw) in lines.iter().enumerate() {
             let number = n - 1 - i as u64;
             if ci::raw_step_event(raw).is_some() {
@@ -520,32 +560,46 @@ impl<'m, 'r> Analyzer<'m, 'r> {
                 break;
             }
             let t = line.text.trim();
-            if t.is_empty() || is_ci_noise(t) {
-                continue;
-            }
-            window.push((number, line.text));
+            let kind = if t.is_empty() {
+                Kind::Blank
+            } else if is_ci_noise(t) || self.is_summary(&line.text) {
+                Kind::Skip
+            } else if classify::ERROR_WORDS
+                .iter()
+                .any(|w| t.to_ascii_lowercase().contains(w))
+            {
+                Kind::Errorish
+            } else {
+                Kind::Plain
+            };
+            window.push((number, line.text, kind));
         }
-        let lower = |s: &str| s.to_ascii_lowercase();
-        let chosen = window
+        let anchor = window
             .iter()
-            .position(|(_, t)| classify::ERROR_WORDS.iter().any(|w| lower(t).contains(w)))
-            .unwrap_or(0);
-        let (first, text) = window.get(chosen)?.clone();
-        // Extend forward to the nearest lines after it (closer to the marker), up to 5.
-        let last = window[chosen.saturating_sub(4)..=chosen]
-            .first()
-            .map(|(l, _)| *l)
-            .unwrap_or(first);
+            .position(|(_, _, k)| *k == Kind::Errorish)
+            .or_else(|| window.iter().position(|(_, _, k)| *k == Kind::Plain))?;
+        // The error's paragraph: back over non-blank, non-summary lines (at most 12),
+        // and forward to the last such line before a blank or a summary.
+        let content = |k: &Kind| matches!(k, Kind::Errorish | Kind::Plain);
+        let mut first = anchor;
+        while first + 1 < window.len() && anchor + 11 > first && content(&window[first + 1].2) {
+            first += 1;
+        }
+        let mut last = anchor;
+        while last > 0 && last + 4 > anchor && content(&window[last - 1].2) {
+            last -= 1;
+        }
         let mut excerpt = Vec::new();
-        for (_, t) in window[chosen.saturating_sub(4)..=chosen].iter().rev() {
+        for (_, t, _) in window[last..=first].iter().rev() {
             push_excerpt(&mut excerpt, t);
         }
+        let text = window[anchor].1.clone();
         let mut captures = BTreeMap::new();
         captures.insert("message".to_string(), text.trim().to_string());
         Some(Candidate {
             rule: None,
-            start: first,
-            end: last,
+            start: window[first].0,
+            end: window[last].0,
             step: self.current_step,
             captures,
             excerpt,
@@ -556,22 +610,43 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         })
     }
 
+    /// A line that only summarises a failure reported elsewhere.
+    fn is_summary(&self, text: &str) -> bool {
+        self.try_rules(text).is_some_and(|(ri, _)| {
+            let s = &self.m.rules.rules[ri as usize].spec;
+            s.consequence || s.marks_failure || s.ignore
+        })
+    }
+
     /// Ends the analysis: closes open blocks, explains unexplained failures, drops
     /// baseline noise, merges duplicates and ranks.
     pub fn finish(mut self) -> Analysis {
         self.close_block();
         let failures = std::mem::take(&mut self.failures);
+        let mut explained_steps: HashSet<Option<usize>> = HashSet::new();
         for failure in failures {
-            let explained = self.cands.iter().any(|c| {
-                c.step == failure.step
-                    && c.start < failure.line
-                    && c.rule.is_some_and(|r| {
-                        let s = &self.m.rules.rules[r as usize].spec;
-                        !s.consequence && s.level == Level::Error
-                    })
-            });
+            if explained_steps.contains(&failure.step) {
+                continue;
+            }
+            let explained = self
+                .cands
+                .iter()
+                .any(|c| c.step == failure.step && c.start < failure.line && self.is_cause(c));
             if !explained {
                 if let Some(f) = failure.fallback {
+                    self.push(f);
+                    explained_steps.insert(failure.step);
+                }
+            }
+        }
+        // A log without any failure marker and without any error: it may have been cut
+        // off (killed, timed out) right after its cause, so look at its last lines.
+        // Only lines that read like an error qualify, and the finding is a warning.
+        if self.failures.is_empty() && !self.cands.iter().any(|c| self.is_cause(c)) {
+            if let Some(mut f) = self.lookback(self.line_no + 1, &[], 0) {
+                let text = f.excerpt.concat().to_ascii_lowercase();
+                if classify::ERROR_WORDS.iter().any(|w| text.contains(w)) {
+                    f.captures.insert("level".into(), "warning".into());
                     self.push(f);
                 }
             }
@@ -587,6 +662,20 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             findings,
             steps: self.steps.into_iter().map(|s| s.name).collect(),
         }
+    }
+}
+
+impl Analyzer<'_, '_> {
+    /// A rule-found error that is not a mere summary of another.
+    fn is_cause(&self, c: &Candidate) -> bool {
+        c.rule.is_some_and(|r| {
+            let s = &self.m.rules.rules[r as usize].spec;
+            let warning = c
+                .captures
+                .get("level")
+                .is_some_and(|l| l.to_ascii_lowercase().starts_with("warn"));
+            !s.consequence && s.level == Level::Error && !warning
+        })
     }
 }
 

@@ -13,6 +13,18 @@ pub const MARKER_LITERALS: &[&str] = &[
     "##[section]Starting: ",
 ];
 
+/// The same markers as the block prefilter sees them in raw bytes: a Travis command
+/// line is `$ ` at the start of a line or right after the ANSI erase-line `ESC[0K`.
+pub const PREFILTER_MARKERS: &[&str] = &[
+    "##[group]Run ",
+    "section_start:",
+    "[Pipeline] { (",
+    "travis_fold:start:",
+    "\n$ ",
+    "[0K$ ",
+    "##[section]Starting: ",
+];
+
 /// What a line tells about the CI structure around it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepEvent {
@@ -34,7 +46,14 @@ pub struct CiLine {
 /// Looks at the raw bytes of a line for markers that carry their payload before a
 /// `\r` (GitLab sections, Travis folds), which line cleaning would otherwise hide.
 pub fn raw_step_event(raw: &[u8]) -> Option<StepEvent> {
-    let text = std::str::from_utf8(&raw[..raw.len().min(512)]).ok()?;
+    let head = &raw[..raw.len().min(512)];
+    if memchr::memmem::find(head, b"section_start:").is_none()
+        && memchr::memmem::find(head, b"travis_fold:start:").is_none()
+    {
+        return None;
+    }
+    let text = String::from_utf8_lossy(head);
+    let text = text.as_ref();
     // Markers may sit after a timestamp or an ANSI reset, so search rather than anchor.
     if let Some(i) = text.find("section_start:") {
         // section_start:<unix time>:<name>[options]\r\e[0K<title>

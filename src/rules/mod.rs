@@ -351,10 +351,18 @@ pub fn validate(spec: &RuleSpec, file: &str) -> Result<(), RuleError> {
             spec.confidence
         )));
     }
-    if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.trim().len() < 2) {
-        return Err(invalid(
-            "needs at least one keyword of two or more characters".into(),
-        ));
+    if spec.keywords.is_empty() {
+        return Err(invalid("needs at least one keyword".into()));
+    }
+    for k in &spec.keywords {
+        // Every line holding a keyword takes the slow path, so keywords must be rare
+        // in ordinary output: four bytes or more (or a symbol such as ✘), with a letter.
+        let symbol = !k.is_ascii();
+        if !symbol && (k.len() < 4 || !k.chars().any(|c| c.is_ascii_alphabetic())) {
+            return Err(invalid(format!(
+                "keyword {k:?} is too short or too common: use 4+ characters with a letter"
+            )));
+        }
     }
     let re = compile("regex", &spec.regex)?;
     if let Some(block) = &spec.block {
