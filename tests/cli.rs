@@ -34,7 +34,7 @@ fn rustc_errors_are_found_with_locations_and_exit_1() {
     let (v, code) = json_of(&["analyze", CARGO_LOG]);
     assert_eq!(code, 1);
     assert_eq!(v["schema"], "cars/analysis/v1");
-    assert_eq!(v["lines"], 23);
+    assert_eq!(v["lines"], 24);
     let f = v["findings"].as_array().unwrap();
     let top = &f[0];
     assert_eq!(top["id"], "E1");

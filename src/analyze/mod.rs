@@ -87,10 +87,11 @@ pub struct Baseline {
     hashes: HashSet<u64>,
 }
 
-const MAX_EXCERPT: usize = 40;
-const MAX_EXCERPT_CHARS: usize = 300;
-/// Distinct findings kept per log; beyond this only occurrences are counted.
-const MAX_CANDIDATES: usize = 20_000;
+const MAX_EXCERPT: usize = 16;
+const MAX_EXCERPT_CHARS: usize = 240;
+/// Distinct findings kept per log; beyond this only occurrences are counted. With
+/// excerpts capped as above this bounds findings to about 20 MiB.
+const MAX_CANDIDATES: usize = 5_000;
 /// Lines looked at before a failure marker when no rule explains the failure.
 const LOOKBACK_LINES: usize = 40;
 
@@ -137,16 +138,13 @@ impl<'r> Matcher<'r> {
                 .any(|m| m.eq_ignore_ascii_case(l))
         });
         literals.extend(ci::PREFILTER_MARKERS.iter().map(|m| m.to_ascii_lowercase()));
+        // Runs on candidate lines only, so a contiguous NFA (quick to build, which
+        // matters for start-up) is as good as a DFA here.
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&patterns)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(&patterns)
-            })
-            .expect("keyword prefilter");
+            .expect("keyword automaton");
         Matcher {
             rules,
             ac,
@@ -320,6 +318,13 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             let line_end = memchr::memchr(b'\n', &block[line_start..])
                 .map(|i| line_start + i + 1)
                 .unwrap_or(block.len());
+            // The prefilter's anchors are looser than the keywords; a line holding no
+            // keyword or marker at all is only counted.
+            if self.open.is_none() && !self.m.ac.is_match(&block[line_start..line_end]) {
+                self.line_no += 1;
+                pos = line_end;
+                continue;
+            }
             self.line(block, line_start, line_end);
             pos = line_end;
         }

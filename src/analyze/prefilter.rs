@@ -7,7 +7,8 @@
 
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// Teddy is fast up to this many patterns; more literals use several searchers.
 const MAX_ANCHORS: usize = 64;
@@ -111,12 +112,26 @@ impl Prefilter {
     }
 }
 
-/// Fragments too common in ordinary log text to be worth a prefilter hit.
-const COMMON: &[&str] = &[
-    "ing ", " the", "the ", "tion", "ion ", "and ", " and", "for ", " for", "with", "ment", "that",
-    "this", "from", "http", ".com", "/usr", "ould", "ted ", " to ", "est ", "ers ", "ate ", "ent ",
-    "   ",
-];
+/// 4-byte fragments too common in real CI logs to be worth a prefilter hit (data
+/// measured on the corpus; see scripts/common_fragments.py).
+fn common_fragments() -> &'static HashSet<[u8; 4]> {
+    static SET: OnceLock<HashSet<[u8; 4]>> = OnceLock::new();
+    SET.get_or_init(|| {
+        include_str!("common_fragments.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && l.len() == 4)
+            .map(|l| <[u8; 4]>::try_from(l.as_bytes()).expect("4 bytes"))
+            .collect()
+    })
+}
+
+fn is_common(fragment: &[u8]) -> bool {
+    let common = common_fragments();
+    fragment
+        .windows(4)
+        .any(|w| common.contains(&<[u8; 4]>::try_from(w).expect("4 bytes")))
+        || fragment.iter().all(|b| !b.is_ascii_alphanumeric())
+}
 
 /// Chooses at most `MAX_ANCHORS` lowercase anchors such that every literal contains
 /// one. The literals themselves are the most precise anchors, so they are kept where
@@ -143,36 +158,10 @@ pub fn choose_anchors(literals: &[String]) -> Option<Vec<Vec<Vec<u8>>>> {
         kept
     };
     let mut anchors = minimal(&set);
-    while anchors.len() > MAX_ANCHORS * MAX_SEARCHERS {
-        let mut score: HashMap<&[u8], usize> = HashMap::new();
-        for l in &anchors {
-            let mut seen: BTreeSet<&[u8]> = BTreeSet::new();
-            for len in 4..=l.len().min(8) {
-                for w in l.windows(len) {
-                    let text = String::from_utf8_lossy(w);
-                    if COMMON.iter().any(|c| text.contains(c))
-                        || w.iter().all(|b| !b.is_ascii_alphanumeric())
-                    {
-                        continue;
-                    }
-                    if seen.insert(w) {
-                        *score.entry(w).or_default() += 1;
-                    }
-                }
-            }
-        }
-        // Most literals covered, then the longest (most specific) fragment.
-        let best = score
-            .into_iter()
-            .filter(|(_, n)| *n >= 2)
-            .max_by(|(a, ca), (b, cb)| ca.cmp(cb).then(a.len().cmp(&b.len())).then(b.cmp(a)))
-            .map(|(w, _)| w.to_vec())?;
-        let mut next: BTreeSet<Vec<u8>> = anchors
-            .into_iter()
-            .filter(|l| !contains(l, &best))
-            .collect();
-        next.insert(best);
-        anchors = minimal(&next);
+    let limit = MAX_ANCHORS * MAX_SEARCHERS;
+    if anchors.len() > limit {
+        anchors = merge_through_fragments(anchors, limit)?;
+        anchors = minimal(&anchors.into_iter().collect());
     }
     // Teddy fingerprints the first bytes of each pattern, so short anchors get a
     // group of their own where they cannot blunt the others.
@@ -187,8 +176,75 @@ pub fn choose_anchors(literals: &[String]) -> Option<Vec<Vec<Vec<u8>>>> {
     (groups.len() <= MAX_SEARCHERS).then_some(groups)
 }
 
+/// Greedy set cover: replaces groups of literals by a shared fragment (4 to 8 bytes,
+/// not a common one) until at most `limit` anchors remain. Counts are kept in a heap
+/// with lazy updates, so this stays fast for thousands of literals.
+fn merge_through_fragments(literals: Vec<Vec<u8>>, limit: usize) -> Option<Vec<Vec<u8>>> {
+    use std::collections::BinaryHeap;
+    let mut ids: HashMap<&[u8], usize> = HashMap::new();
+    let mut fragments: Vec<&[u8]> = Vec::new();
+    let mut holders: Vec<Vec<usize>> = Vec::new(); // fragment -> literals containing it
+    let mut held: Vec<Vec<usize>> = vec![Vec::new(); literals.len()]; // literal -> fragments
+    for (li, l) in literals.iter().enumerate() {
+        for len in 4..=l.len().min(8) {
+            for w in l.windows(len) {
+                if is_common(w) {
+                    continue;
+                }
+                let id = *ids.entry(w).or_insert_with(|| {
+                    fragments.push(w);
+                    holders.push(Vec::new());
+                    fragments.len() - 1
+                });
+                if holders[id].last() != Some(&li) {
+                    holders[id].push(li);
+                    held[li].push(id);
+                }
+            }
+        }
+    }
+    let mut count: Vec<usize> = holders.iter().map(Vec::len).collect();
+    let mut heap: BinaryHeap<(usize, usize, std::cmp::Reverse<usize>)> = count
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c >= 2)
+        .map(|(id, &c)| (c, fragments[id].len(), std::cmp::Reverse(id)))
+        .collect();
+    let mut covered = vec![false; literals.len()];
+    let mut chosen: Vec<Vec<u8>> = Vec::new();
+    let mut remaining = literals.len();
+    while remaining + chosen.len() > limit {
+        let (c, _, std::cmp::Reverse(id)) = heap.pop()?;
+        if c != count[id] {
+            if count[id] >= 2 {
+                heap.push((count[id], fragments[id].len(), std::cmp::Reverse(id)));
+            }
+            continue;
+        }
+        chosen.push(fragments[id].to_vec());
+        for &li in &holders[id] {
+            if !covered[li] {
+                covered[li] = true;
+                remaining -= 1;
+                for &f in &held[li] {
+                    count[f] -= 1;
+                }
+            }
+        }
+    }
+    chosen.extend(
+        literals
+            .iter()
+            .zip(&covered)
+            .filter(|(_, &c)| !c)
+            .map(|(l, _)| l.clone()),
+    );
+    Some(chosen)
+}
+
+/// Substring test for short keywords (building a memmem finder would cost more).
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(hay, needle).is_some()
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -95,10 +95,19 @@ fn merge_tests(cands: Vec<Candidate>) -> Vec<Candidate> {
         match key.as_ref().and_then(|k| by_test.get(k)) {
             Some(&i) => {
                 let kept = &mut out[i];
+                // The better-evidenced sighting (the failure block with a location,
+                // not the one-line summary) gives the finding its lines and excerpt.
+                if c.evidence > kept.evidence {
+                    kept.start = c.start;
+                    kept.end = c.end;
+                    kept.excerpt = c.excerpt.clone();
+                    kept.step = c.step;
+                }
                 for (k, v) in c.captures {
                     kept.captures.entry(k).or_insert(v);
                 }
                 kept.evidence = kept.evidence.max(c.evidence);
+                kept.occurrences += c.occurrences;
             }
             None => {
                 if let Some(k) = key {
@@ -111,9 +120,19 @@ fn merge_tests(cands: Vec<Candidate>) -> Vec<Candidate> {
     out
 }
 
-/// `tests/test_x.py::TestA::test_b`, `TestA.test_b`, `test_b (tests.TestA)` all key as `test_b`.
+/// `tests/test_x.py::TestA::test_b`, `TestA.test_b`, `test_b (tests.TestA)` all key as
+/// `test_b`. Titles with spaces (jest, mocha, vitest: `Suite › does x`) are kept whole,
+/// so two tests of one suite never merge.
 fn test_key(test: &str) -> String {
-    let t = test.split_whitespace().next().unwrap_or(test);
+    let t = test.trim();
+    // unittest: `test_b (tests.test_x.TestA)`
+    let t = match t.split_once(" (") {
+        Some((name, rest)) if rest.ends_with(')') && !name.contains(' ') => name,
+        _ => t,
+    };
+    if t.contains(char::is_whitespace) {
+        return t.to_string();
+    }
     let t = t.split('[').next().unwrap_or(t);
     let t = t.split('(').next().unwrap_or(t);
     t.rsplit([':', '.', '/', '#', '>'])
@@ -179,7 +198,12 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
         column: c.captures.get("column").and_then(|l| l.parse().ok()),
     });
     let explanation = match rule {
-        Some(r) => render_explanation(&r.explanation, &|name| c.captures.get(name).cloned()),
+        Some(r) => render_explanation(&r.explanation, &|name| {
+            c.captures
+                .get(name)
+                .cloned()
+                .or_else(|| (name == "message").then(|| message.clone()))
+        }),
         None => format!(
             "The step failed and no rule explains why; this is the nearest line before the failure that reads like an error: {message}"
         ),
@@ -220,5 +244,10 @@ mod tests {
         assert_eq!(test_key("tests/test_x.py::test_b[1-2]"), "test_b");
         assert_eq!(test_key("test_b (tests.test_x.TestA)"), "test_b");
         assert_eq!(test_key("com.acme.FooTest.test_b"), "test_b");
+        assert_ne!(test_key("Suite › does a"), test_key("Suite › does b"));
+        assert_ne!(
+            test_key("vt/a.test.ts > s > t1"),
+            test_key("vt/a.test.ts > s > t2")
+        );
     }
 }

@@ -46,10 +46,17 @@ pub struct CiLine {
 /// Looks at the raw bytes of a line for markers that carry their payload before a
 /// `\r` (GitLab sections, Travis folds), which line cleaning would otherwise hide.
 pub fn raw_step_event(raw: &[u8]) -> Option<StepEvent> {
+    use memchr::memmem::Finder;
+    use std::sync::OnceLock;
+    static FINDERS: OnceLock<[Finder<'static>; 2]> = OnceLock::new();
+    let [section, fold] = FINDERS.get_or_init(|| {
+        [
+            Finder::new(b"section_start:"),
+            Finder::new(b"travis_fold:start:"),
+        ]
+    });
     let head = &raw[..raw.len().min(512)];
-    if memchr::memmem::find(head, b"section_start:").is_none()
-        && memchr::memmem::find(head, b"travis_fold:start:").is_none()
-    {
+    if section.find(head).is_none() && fold.find(head).is_none() {
         return None;
     }
     let text = String::from_utf8_lossy(head);

@@ -164,7 +164,7 @@ impl Rule {
     /// rules out for every rule that reaches a `RuleSet`.
     pub fn regex(&self) -> Option<&Regex> {
         self.regex
-            .get_or_init(|| Regex::new(&self.spec.regex).ok())
+            .get_or_init(|| compile_bounded(&self.spec.regex).ok())
             .as_ref()
     }
 
@@ -172,7 +172,7 @@ impl Rule {
         self.block
             .get_or_init(|| {
                 let b = self.spec.block.as_ref()?;
-                let opt = |s: &Option<String>| s.as_deref().and_then(|r| Regex::new(r).ok());
+                let opt = |s: &Option<String>| s.as_deref().and_then(|r| compile_bounded(r).ok());
                 Some(CompiledBlock {
                     max_lines: b.max_lines,
                     until: opt(&b.until),
@@ -180,12 +180,21 @@ impl Rule {
                     captures: b
                         .captures
                         .iter()
-                        .filter_map(|r| Regex::new(r).ok())
+                        .filter_map(|r| compile_bounded(r).ok())
                         .collect(),
                 })
             })
             .as_ref()
     }
+}
+
+/// Compiles a rule regex with bounded memory: with hundreds of rules, the default
+/// lazy-DFA cache (several MiB each) would dominate the analyzer's footprint.
+fn compile_bounded(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(4 << 20)
+        .dfa_size_limit(128 << 10)
+        .build()
 }
 
 /// The rules in effect, in the order they are tried (priority, then load order).
@@ -358,9 +367,9 @@ pub fn validate(spec: &RuleSpec, file: &str) -> Result<(), RuleError> {
         // Every line holding a keyword takes the slow path, so keywords must be rare
         // in ordinary output: four bytes or more (or a symbol such as ✘), with a letter.
         let symbol = !k.is_ascii();
-        if !symbol && (k.len() < 4 || !k.chars().any(|c| c.is_ascii_alphabetic())) {
+        if !symbol && (k.len() < 4 || k.chars().all(|c| c.is_ascii_digit() || c.is_whitespace())) {
             return Err(invalid(format!(
-                "keyword {k:?} is too short or too common: use 4+ characters with a letter"
+                "keyword {k:?} is too short or too common: use 4+ characters, not only digits"
             )));
         }
     }
