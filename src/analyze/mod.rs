@@ -92,6 +92,8 @@ const MAX_EXCERPT_CHARS: usize = 240;
 /// Distinct findings kept per log; beyond this only occurrences are counted. With
 /// excerpts capped as above this bounds findings to about 20 MiB.
 const MAX_CANDIDATES: usize = 5_000;
+/// Bytes of excerpts kept over all findings of one analysis.
+const EXCERPT_BUDGET: usize = 8 << 20;
 /// Lines looked at before a failure marker when no rule explains the failure.
 const LOOKBACK_LINES: usize = 40;
 
@@ -266,6 +268,7 @@ pub struct Analyzer<'m, 'r> {
     /// The last lines of the previous block, for looking back across a block edge.
     prev_tail: Vec<u8>,
     collect_baseline: Option<HashSet<u64>>,
+    excerpt_bytes: usize,
 }
 
 impl<'m, 'r> Analyzer<'m, 'r> {
@@ -284,6 +287,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             failures: Vec::new(),
             prev_tail: Vec::new(),
             collect_baseline: None,
+            excerpt_bytes: 0,
         }
     }
 
@@ -518,6 +522,11 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         if self.cands.len() >= MAX_CANDIDATES {
             return;
         }
+        // Excerpts share one budget: past it, findings keep only their first line.
+        if self.excerpt_bytes > EXCERPT_BUDGET {
+            cand.excerpt.truncate(1);
+        }
+        self.excerpt_bytes += cand.excerpt.iter().map(String::len).sum::<usize>();
         self.by_fingerprint.insert(fp, self.cands.len());
         self.cands.push(cand);
     }

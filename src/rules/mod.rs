@@ -193,7 +193,7 @@ impl Rule {
 fn compile_bounded(pattern: &str) -> Result<Regex, regex::Error> {
     regex::RegexBuilder::new(pattern)
         .size_limit(4 << 20)
-        .dfa_size_limit(128 << 10)
+        .dfa_size_limit(32 << 10)
         .build()
 }
 
