@@ -92,6 +92,8 @@ const MAX_EXCERPT_CHARS: usize = 240;
 /// Distinct findings kept per log; beyond this only occurrences are counted. With
 /// excerpts capped as above this bounds findings to about 20 MiB.
 const MAX_CANDIDATES: usize = 5_000;
+/// Blocks smaller than this (whole small logs) skip building the block prefilter.
+const SMALL_BLOCK: usize = 256 << 10;
 /// Bytes of excerpts kept over all findings of one analysis.
 const EXCERPT_BUDGET: usize = 8 << 20;
 /// Lines looked at before a failure marker when no rule explains the failure.
@@ -104,7 +106,9 @@ pub struct Matcher<'r> {
     ac: AhoCorasick,
     /// Lowercase literals behind the block prefilter (keywords and step markers).
     literals: Vec<String>,
-    prefilter: prefilter::Prefilter,
+    /// Built on the first large block: small logs (the common interactive case) are
+    /// scanned with `ac` directly, which keeps start-up short.
+    prefilter: std::sync::OnceLock<prefilter::Prefilter>,
     /// For every prefilter pattern, the rules (indices into `rules.rules`) it triggers.
     pattern_rules: Vec<Vec<u32>>,
 }
@@ -150,7 +154,7 @@ impl<'r> Matcher<'r> {
         Matcher {
             rules,
             ac,
-            prefilter: prefilter::Prefilter::new(&literals),
+            prefilter: std::sync::OnceLock::new(),
             literals,
             pattern_rules,
         }
@@ -161,10 +165,15 @@ impl<'r> Matcher<'r> {
         let groups = prefilter::choose_anchors(&self.literals);
         format!(
             "{} over {} literals ({} anchors)",
-            self.prefilter.kind(),
+            self.block_prefilter().kind(),
             self.literals.len(),
             groups.map(|g| g.concat().len()).unwrap_or(0)
         )
+    }
+
+    fn block_prefilter(&self) -> &prefilter::Prefilter {
+        self.prefilter
+            .get_or_init(|| prefilter::Prefilter::new(&self.literals))
     }
 
     /// Analyzes a whole log.
@@ -299,13 +308,26 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     /// Feeds a block that ends at a line end (or at the end of the input).
     pub fn feed(&mut self, block: &[u8]) {
         let mut pos = 0;
-        self.m.prefilter.load(&mut self.scan, block);
+        let small = block.len() < SMALL_BLOCK && self.m.prefilter.get().is_none();
+        if !small {
+            self.m.block_prefilter().load(&mut self.scan, block);
+        }
         while pos < block.len() {
             let line_start;
             if self.open.is_some() {
                 line_start = pos;
             } else {
-                match self.m.prefilter.next_hit(&mut self.scan, block, pos) {
+                let hit = if small {
+                    self.m
+                        .ac
+                        .find(aho_corasick::Input::new(block).span(pos..block.len()))
+                        .map(|m| m.start())
+                } else {
+                    self.m
+                        .block_prefilter()
+                        .next_hit(&mut self.scan, block, pos)
+                };
+                match hit {
                     None => {
                         self.line_no += count_lines(&block[pos..]);
                         break;

@@ -135,6 +135,13 @@ fn test_key(test: &str) -> String {
     }
     let t = t.split('[').next().unwrap_or(t);
     let t = t.split('(').next().unwrap_or(t);
+    // Erlang names carry an arity: `mod:fun/0`.
+    let t = match t.rsplit_once('/') {
+        Some((name, arity)) if !arity.is_empty() && arity.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => t,
+    };
     t.rsplit([':', '.', '/', '#', '>'])
         .find(|s| !s.is_empty())
         .unwrap_or(t)
@@ -245,6 +252,10 @@ mod tests {
         assert_eq!(test_key("test_b (tests.test_x.TestA)"), "test_b");
         assert_eq!(test_key("com.acme.FooTest.test_b"), "test_b");
         assert_ne!(test_key("Suite › does a"), test_key("Suite › does b"));
+        assert_ne!(
+            test_key("mod_tests:parses_test/0"),
+            test_key("mod_tests:rejects_test/0")
+        );
         assert_ne!(
             test_key("vt/a.test.ts > s > t1"),
             test_key("vt/a.test.ts > s > t2")
