@@ -444,7 +444,6 @@ fn npm_install_404_is_a_dependency_error_naming_the_package() {
 // ---------------------------------------------------------------- C / make
 
 #[test]
-#[ignore = "c.compiler gives every gcc error category \"build\"; \"expected ‘;’ before ‘}’ token\" should be \"syntax\""]
 fn gcc_expected_semicolon_is_a_syntax_error_at_parse_c_9() {
     check(
         "gcc/compile_error.log",
