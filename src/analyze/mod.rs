@@ -300,11 +300,6 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         }
     }
 
-    /// Lines read so far.
-    pub fn lines(&self) -> u64 {
-        self.line_no
-    }
-
     /// Feeds a block that ends at a line end (or at the end of the input).
     pub fn feed(&mut self, block: &[u8]) {
         let mut pos = 0;
@@ -788,12 +783,4 @@ fn is_ci_noise(t: &str) -> bool {
         "ERROR: Job failed",
     ];
     NOISE.iter().any(|n| t.contains(n))
-}
-
-/// Analyzes a byte slice with the built-in rules; for tests and examples.
-pub fn analyze_bytes(rules: &RuleSet, name: &str, bytes: &[u8], opts: &Options) -> Analysis {
-    let m = Matcher::new(rules);
-    let mut a = Analyzer::new(&m, opts, name.to_string());
-    a.feed(bytes);
-    a.finish()
 }

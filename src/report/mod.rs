@@ -13,7 +13,6 @@ use crate::rules::model::Level;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::str::FromStr;
 
 pub const SCHEMA: &str = "cars/analysis/v1";
 
@@ -26,26 +25,6 @@ pub enum Format {
     Text,
     Sarif,
     Github,
-}
-
-impl Format {
-    pub const NAMES: &'static [&'static str] =
-        &["table", "json", "markdown", "text", "sarif", "github"];
-}
-
-impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Format, String> {
-        Ok(match s {
-            "table" => Format::Table,
-            "json" => Format::Json,
-            "markdown" | "md" => Format::Markdown,
-            "text" => Format::Text,
-            "sarif" => Format::Sarif,
-            "github" => Format::Github,
-            _ => return Err(format!("unknown format `{s}`")),
-        })
-    }
 }
 
 /// Counts shown under the findings.

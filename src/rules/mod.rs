@@ -16,11 +16,6 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
     include!(concat!(env!("OUT_DIR"), "/builtin_patterns.rs"))
 }
 
-/// Capture names with a meaning to cars; any other name may be used in explanations.
-pub const KNOWN_CAPTURES: &[&str] = &[
-    "file", "line", "column", "message", "code", "test", "package", "level",
-];
-
 /// What went wrong while loading or validating rules. Every variant names the file
 /// and, where there is one, the rule.
 #[derive(Debug, thiserror::Error)]
