@@ -422,8 +422,10 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     fn match_line(&mut self, n: u64, line: &ci::CiLine, block: &[u8], start: usize) {
         let text = line.text.as_str();
         let mut matched = self.try_rules(text);
-        if matched.is_none() && line.annotated {
-            matched = self.try_rules(&format!("##[error]{text}"));
+        if let (None, Some(prefix)) = (&matched, line.annotation) {
+            // Rules for the annotation itself see it with its own prefix, so a
+            // `##[warning]` never reaches the `##[error]` rules.
+            matched = self.try_rules(&format!("{prefix}{text}"));
         }
         let Some((ri, mut captures)) = matched else {
             return;

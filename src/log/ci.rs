@@ -39,8 +39,8 @@ pub struct CiLine {
     pub step: Option<StepEvent>,
     /// The step name carried on the line itself (`gh run view --log` output).
     pub inline_step: Option<String>,
-    /// The line was a `##[error]` / `##[warning]` annotation.
-    pub annotated: bool,
+    /// The `##[error]` or `##[warning]` prefix the line carried, if any.
+    pub annotation: Option<&'static str>,
 }
 
 /// Looks at the raw bytes of a line for markers that carry their payload before a
@@ -98,7 +98,7 @@ pub fn normalise(text: String) -> CiLine {
     }
     let ts = timestamp_len(body);
     body = &body[ts..];
-    let mut annotated = false;
+    let mut annotation = None;
     let mut step = None;
     if let Some(rest) = body.strip_prefix("##[group]Run ") {
         step = Some(StepEvent::Start(format!("Run {}", rest.trim())));
@@ -110,13 +110,14 @@ pub fn normalise(text: String) -> CiLine {
         if !cmd.trim().is_empty() {
             step = Some(StepEvent::Start(cmd.trim().to_string()));
         }
-    } else if body.starts_with("##[error]") || body.starts_with("##[warning]") {
-        annotated = true;
-    }
-    let body = if annotated {
-        body.split_once(']').map(|(_, r)| r).unwrap_or(body)
     } else {
-        body
+        annotation = ["##[error]", "##[warning]"]
+            .into_iter()
+            .find(|p| body.starts_with(p));
+    }
+    let body = match annotation {
+        Some(prefix) => &body[prefix.len()..],
+        None => body,
     };
     let text = if body.len() == text.len() {
         text
@@ -127,7 +128,7 @@ pub fn normalise(text: String) -> CiLine {
         text,
         step,
         inline_step,
-        annotated,
+        annotation,
     }
 }
 
@@ -178,7 +179,10 @@ mod tests {
         let l = normalise(
             "2024-03-01T10:11:12.3456789Z ##[error]Process completed with exit code 1.".into(),
         );
-        assert!(l.annotated);
+        assert_eq!(l.annotation, Some("##[error]"));
+        let w = normalise("##[warning]Node.js 16 actions are deprecated.".into());
+        assert_eq!(w.annotation, Some("##[warning]"));
+        assert_eq!(w.text, "Node.js 16 actions are deprecated.");
         assert_eq!(l.text, "Process completed with exit code 1.");
     }
 
