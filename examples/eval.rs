@@ -213,56 +213,26 @@ fn main() {
         report.push(all.line("logchunks+cidiff"));
     }
     if want("rust") {
-        let (mut found, mut total) = (0, 0);
-        for l in labels(&c.join("rust_diagnostics/labels.jsonl")) {
-            let path = c
-                .join("rust_diagnostics")
-                .join(l["stderr_file"].as_str().unwrap());
-            let a = run(&m, &path, &Options::default());
-            for d in l["diagnostics"].as_array().unwrap() {
-                if d["level"] != "error" || d["path"].is_null() {
-                    continue;
-                }
-                total += 1;
-                let hit = located(&a, d["path"].as_str().unwrap(), d["line"].as_u64().unwrap());
-                if hit {
-                    found += 1;
-                } else if misses("rust") {
-                    println!(
-                        "--- MISS {} {}:{} {}",
-                        l["stderr_file"], d["path"], d["line"], d["message"]
-                    );
-                }
-            }
-        }
+        let fields = LabelFields {
+            out: "stderr_file",
+            level: "level",
+            file: "path",
+        };
+        let (found, total) =
+            location_recall(&m, &c.join("rust_diagnostics"), &fields, misses("rust"));
         report.push(format!(
             "rust_diagnostics       location recall {:.3} ({found}/{total} error diagnostics)",
             found as f64 / total.max(1) as f64
         ));
     }
     if want("mypy") {
-        let (mut found, mut total) = (0, 0);
-        for l in labels(&c.join("mypy_expected_output/labels.jsonl")) {
-            let path = c
-                .join("mypy_expected_output")
-                .join(l["out_file"].as_str().unwrap());
-            let a = run(&m, &path, &Options::default());
-            for d in l["diagnostics"].as_array().unwrap() {
-                if d["severity"] != "error" || d["line"].is_null() {
-                    continue;
-                }
-                total += 1;
-                let hit = located(&a, d["file"].as_str().unwrap(), d["line"].as_u64().unwrap());
-                if hit {
-                    found += 1;
-                } else if misses("mypy") {
-                    println!(
-                        "--- MISS {} {}:{} {}",
-                        l["out_file"], d["file"], d["line"], d["message"]
-                    );
-                }
-            }
-        }
+        let fields = LabelFields {
+            out: "out_file",
+            level: "severity",
+            file: "file",
+        };
+        let (found, total) =
+            location_recall(&m, &c.join("mypy_expected_output"), &fields, misses("mypy"));
         report.push(format!(
             "mypy                   location recall {:.3} ({found}/{total} error diagnostics)",
             found as f64 / total.max(1) as f64
@@ -296,6 +266,47 @@ fn main() {
         ));
     }
     println!("{}", report.join("\n"));
+}
+
+/// Where a diagnostics dataset keeps the tool output and each diagnostic's fields.
+struct LabelFields {
+    out: &'static str,
+    level: &'static str,
+    file: &'static str,
+}
+
+/// Labelled error diagnostics whose file and line appear among the findings, and how
+/// many there are: `(found, total)`.
+fn location_recall(
+    m: &Matcher,
+    dir: &Path,
+    fields: &LabelFields,
+    show_misses: bool,
+) -> (usize, usize) {
+    let (mut found, mut total) = (0, 0);
+    for l in labels(&dir.join("labels.jsonl")) {
+        let path = dir.join(l[fields.out].as_str().unwrap());
+        let a = run(m, &path, &Options::default());
+        for d in l["diagnostics"].as_array().unwrap() {
+            if d[fields.level] != "error" || d[fields.file].is_null() || d["line"].is_null() {
+                continue;
+            }
+            total += 1;
+            if located(
+                &a,
+                d[fields.file].as_str().unwrap(),
+                d["line"].as_u64().unwrap(),
+            ) {
+                found += 1;
+            } else if show_misses {
+                println!(
+                    "--- MISS {} {}:{} {}",
+                    l[fields.out], d[fields.file], d["line"], d["message"]
+                );
+            }
+        }
+    }
+    (found, total)
 }
 
 fn located(a: &Analysis, file: &str, line: u64) -> bool {
