@@ -1,12 +1,18 @@
-//! Embeds every `patterns/*.toml` into the binary, so that adding an ecosystem only
-//! means adding a data file.
+//! Embeds every `patterns/*.toml` (error rules) and `templates/*.toml` (fix templates)
+//! into the binary, so that supporting a new tool only means adding data files.
 use std::{env, fs, path::Path};
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns");
+    embed("patterns", "builtin_patterns.rs");
+    embed("templates", "builtin_templates.rs");
+}
+
+/// Writes `&[(file name, include_str!(path)), ...]` for the TOML files of `dir`.
+fn embed(dir: &str, output: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(&dir)
-        .expect("patterns/ directory")
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
@@ -22,6 +28,6 @@ fn main() {
         ));
     }
     out.push(']');
-    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_patterns.rs");
-    fs::write(dest, out).expect("write builtin_patterns.rs");
+    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join(output);
+    fs::write(dest, out).unwrap_or_else(|e| panic!("write {output}: {e}"));
 }

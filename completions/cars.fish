@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cars_global_optspecs
-    string join \n h/help V/version
+    string join \n store= h/help V/version
 end
 
 function __fish_cars_needs_command
@@ -24,9 +24,15 @@ function __fish_cars_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c cars -n "__fish_cars_needs_command" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cars -n "__fish_cars_needs_command" -s V -l version -d 'Print version'
 complete -c cars -n "__fish_cars_needs_command" -f -a "analyze" -d 'Find, group, rank and explain the errors in a log'
+complete -c cars -n "__fish_cars_needs_command" -f -a "patch" -d 'Propose a fix diff for each finding of a session'
+complete -c cars -n "__fish_cars_needs_command" -f -a "apply" -d 'Apply patches with a backup, validate them and commit them'
+complete -c cars -n "__fish_cars_needs_command" -f -a "rollback" -d 'Undo an applied patch, byte for byte'
+complete -c cars -n "__fish_cars_needs_command" -f -a "history" -d 'Show sessions, patches, decisions and outcomes, newest first'
+complete -c cars -n "__fish_cars_needs_command" -f -a "stats" -d 'Success rates by category, rule and strategy; mean time to repair'
 complete -c cars -n "__fish_cars_needs_command" -f -a "rules" -d 'List, check and test the error rules'
 complete -c cars -n "__fish_cars_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c cars -n "__fish_cars_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -42,24 +48,66 @@ complete -c cars -n "__fish_cars_using_subcommand analyze" -l category -d 'Only 
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l top -d 'Only report the N highest-ranked findings' -r
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l rules -d 'Extra rule files to load after the built-in, user and project rules' -r -F
 complete -c cars -n "__fish_cars_using_subcommand analyze" -s o -l output -d 'Write the report to FILE (atomically) instead of stdout' -r -F
-complete -c cars -n "__fish_cars_using_subcommand analyze" -l no-save -d 'Do not record this analysis as a session (sessions come with the store)'
+complete -c cars -n "__fish_cars_using_subcommand analyze" -l command -d 'The command that produced the log; `cars apply` re-runs it to validate a fix' -r
+complete -c cars -n "__fish_cars_using_subcommand analyze" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand analyze" -l no-save -d 'Do not record this analysis as a session in the store'
 complete -c cars -n "__fish_cars_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cars -n "__fish_cars_using_subcommand patch" -l session -d 'The session to use [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand patch" -s f -l format -d 'Output format [default: table, or diff with finding ids given]' -r -f -a "table\t'One row per patch, with its gate, then why other findings have none'
+diff\t'The unified diffs only (`git apply` accepts them)'
+json\t'Patches and reasons as JSON'"
+complete -c cars -n "__fish_cars_using_subcommand patch" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand patch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cars -n "__fish_cars_using_subcommand apply" -l validate -d 'Re-run this command after applying; roll back if it fails [default: the session\'s --command]' -r
+complete -c cars -n "__fish_cars_using_subcommand apply" -l timeout -d 'Seconds the validation command may run' -r
+complete -c cars -n "__fish_cars_using_subcommand apply" -l session -d 'The session to use [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand apply" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand apply" -l auto -d 'Apply every proposed patch at or above the auto gate (one per finding)'
+complete -c cars -n "__fish_cars_using_subcommand apply" -l dry-run -d 'Show what would change and write nothing'
+complete -c cars -n "__fish_cars_using_subcommand apply" -l no-validate -d 'Do not validate, even when the session has a command'
+complete -c cars -n "__fish_cars_using_subcommand apply" -l commit -d 'Commit the patched files (only those) with git after validation'
+complete -c cars -n "__fish_cars_using_subcommand apply" -l force -d 'Apply a patch below the approval gate (confidence 0.60-0.74 by default)'
+complete -c cars -n "__fish_cars_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand rollback" -l session -d 'The session the patch id belongs to [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand rollback" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand rollback" -l last -d 'Undo the most recently applied patch (any session)'
+complete -c cars -n "__fish_cars_using_subcommand rollback" -l force -d 'Roll back even if the files changed after the apply (those changes are lost)'
+complete -c cars -n "__fish_cars_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand history" -l session -d 'Only this session\'s events' -r
+complete -c cars -n "__fish_cars_using_subcommand history" -l limit -d 'At most this many events' -r
+complete -c cars -n "__fish_cars_using_subcommand history" -s f -l format -r -f -a "table\t''
+json\t''"
+complete -c cars -n "__fish_cars_using_subcommand history" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand history" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand stats" -s f -l format -r -f -a "table\t''
+json\t''"
+complete -c cars -n "__fish_cars_using_subcommand stats" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
 complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'
 complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -l tool -d 'Only rules for this tool (e.g. rustc, pytest, tsc)' -r
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -l category -d 'Only rules of this category' -r
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON object per rule instead of a table'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from check" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cars -n "__fish_cars_using_subcommand completions" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze rules completions help" -f -a "analyze" -d 'Find, group, rank and explain the errors in a log'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze rules completions help" -f -a "rules" -d 'List, check and test the error rules'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze rules completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze rules completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "analyze" -d 'Find, group, rank and explain the errors in a log'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "patch" -d 'Propose a fix diff for each finding of a session'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "apply" -d 'Apply patches with a backup, validate them and commit them'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "rollback" -d 'Undo an applied patch, byte for byte'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "history" -d 'Show sessions, patches, decisions and outcomes, newest first'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "stats" -d 'Success rates by category, rule and strategy; mean time to repair'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "rules" -d 'List, check and test the error rules'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
 complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'

@@ -1,8 +1,13 @@
 //! cars: the engine behind the `cars` command. Reads CI logs, finds and ranks the
-//! errors in them, and writes reports. Nothing here touches a terminal: front ends
-//! (the `cars` binary) own all I/O and exit codes.
+//! errors in them, turns findings into patches, applies and undoes them, and writes
+//! reports. Nothing here touches a terminal: front ends (the `cars` binary) own all
+//! I/O and exit codes.
 
 pub mod analyze;
+pub mod config;
+pub mod fix;
 pub mod log;
+pub mod repair;
 pub mod report;
 pub mod rules;
+pub mod store;

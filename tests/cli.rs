@@ -14,6 +14,11 @@ fn cars() -> Command {
     // Keep user and project rules out of the tests.
     c.env("XDG_CONFIG_HOME", "/nonexistent-cars-test")
         .env("HOME", "/nonexistent-cars-test")
+        // Sessions go to a scratch store, never into this repository's .git/cars.
+        .env(
+            "CARS_STORE",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-store"),
+        )
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     c
 }
@@ -343,7 +348,13 @@ fn a_closed_pipe_exits_quietly() {
     let path = dir.path().join("many.log");
     std::fs::write(&path, log).unwrap();
     let mut child = StdCommand::new(bin)
-        .args(["analyze", path.to_str().unwrap(), "--format", "text"])
+        .args([
+            "analyze",
+            path.to_str().unwrap(),
+            "--format",
+            "text",
+            "--no-save",
+        ])
         .env("HOME", "/nonexistent-cars-test")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -9,6 +9,10 @@ fn render(format: &str) -> String {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("HOME", "/nonexistent-cars-test")
         .env("XDG_CONFIG_HOME", "/nonexistent-cars-test")
+        .env(
+            "CARS_STORE",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/snapshot-store"),
+        )
         .env("COLUMNS", "120")
         .args([
             "analyze",

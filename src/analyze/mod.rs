@@ -18,11 +18,11 @@ use crate::rules::model::{Category, Level, Severity};
 use crate::rules::{Rule, RuleSet};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use parsers::{BlockParser, Next};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A file position a finding points at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     pub file: String,
     pub line: Option<u64>,
@@ -30,7 +30,7 @@ pub struct Location {
 }
 
 /// 1-based, inclusive line numbers in the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineRange {
     pub start: u64,
     pub end: u64,
@@ -38,7 +38,7 @@ pub struct LineRange {
 
 /// One error (or warning) found in a log. Serialises to the `cars/analysis/v1`
 /// finding object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
     pub rank: usize,
@@ -62,6 +62,10 @@ pub struct Finding {
     /// A summary that follows the real cause ("could not compile", "BUILD FAILURE").
     #[serde(skip)]
     pub consequence: bool,
+    /// Everything the rule or parser captured (`code`, `expected`, `suggestions`...),
+    /// for fix templates.
+    #[serde(skip)]
+    pub captures: BTreeMap<String, String>,
 }
 
 /// The result of analyzing one log.
@@ -87,8 +91,9 @@ pub struct Baseline {
     hashes: HashSet<u64>,
 }
 
-const MAX_EXCERPT: usize = 16;
-const MAX_EXCERPT_CHARS: usize = 240;
+/// Lines of log kept per finding.
+pub const MAX_EXCERPT: usize = 24;
+const MAX_EXCERPT_CHARS: usize = 320;
 /// Distinct findings kept per log; beyond this only occurrences are counted. With
 /// excerpts capped as above this bounds findings to about 20 MiB.
 const MAX_CANDIDATES: usize = 5_000;

@@ -176,7 +176,56 @@ fn cargo_json(line: &str, captures: &mut BTreeMap<String, String>) -> bool {
             captures.insert("column".into(), c.to_string());
         }
     }
+    let suggestions = cargo_suggestions(msg);
+    if !suggestions.is_empty() {
+        captures.insert(
+            "suggestions".into(),
+            serde_json::Value::Array(suggestions).to_string(),
+        );
+    }
     true
+}
+
+/// The machine-readable fixes rustc attaches to a message's children: one entry per
+/// child, `{"message", "applicability", "edits": [{file, line_start, column_start,
+/// line_end, column_end, byte_start, byte_end, replacement}]}` (lines and columns
+/// 1-based; bytes 0-based, end exclusive).
+fn cargo_suggestions(msg: &serde_json::Value) -> Vec<serde_json::Value> {
+    let Some(children) = msg["children"].as_array() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for child in children {
+        let Some(spans) = child["spans"].as_array() else {
+            continue;
+        };
+        let mut applicability = None;
+        let edits: Vec<serde_json::Value> = spans
+            .iter()
+            .filter_map(|span| {
+                let replacement = span["suggested_replacement"].as_str()?;
+                applicability = applicability.or(span["suggestion_applicability"].as_str());
+                Some(serde_json::json!({
+                    "file": span["file_name"],
+                    "line_start": span["line_start"],
+                    "column_start": span["column_start"],
+                    "line_end": span["line_end"],
+                    "column_end": span["column_end"],
+                    "byte_start": span["byte_start"],
+                    "byte_end": span["byte_end"],
+                    "replacement": replacement,
+                }))
+            })
+            .collect();
+        if !edits.is_empty() {
+            out.push(serde_json::json!({
+                "message": child["message"],
+                "applicability": applicability.unwrap_or("Unspecified"),
+                "edits": edits,
+            }));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

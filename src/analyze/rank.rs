@@ -238,6 +238,7 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
         explanation,
         excerpt: c.excerpt,
         consequence,
+        captures: c.captures,
     }
 }
 

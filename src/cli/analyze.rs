@@ -7,6 +7,7 @@ use cars::log::{LogInput, Source};
 use cars::report::{self, Filter, Format, Report, Style};
 use cars::rules::model::Category;
 use cars::rules::{RuleSet, RuleSources};
+use cars::store::SessionMeta;
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -79,9 +80,13 @@ pub struct AnalyzeArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Do not record this analysis as a session (sessions come with the store)
+    /// Do not record this analysis as a session in the store
     #[arg(long)]
     pub no_save: bool,
+
+    /// The command that produced the log; `cars apply` re-runs it to validate a fix
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
 }
 
 fn parse_probability(s: &str) -> Result<f64, String> {
@@ -93,7 +98,8 @@ fn parse_probability(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
     let mut sources = RuleSources::standard(std::env::current_dir().ok());
     sources.extra_files = args.rule_files.clone();
     let rules = RuleSet::load(&sources).context("loading rules")?;
@@ -105,6 +111,22 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     }
     let input = LogInput::open(&Source::parse(&args.log))?;
     let analysis = matcher.analyze(input, &opts)?;
+    if !args.no_save {
+        let meta = SessionMeta {
+            command: args.command.clone(),
+            analysis_ms: started.elapsed().as_millis() as u64,
+            first_finding_ms: None,
+        };
+        // The report matters more than the record: a store problem is a warning.
+        match super::open_store(store_dir).and_then(|mut s| Ok(s.record_session(&analysis, &meta)?))
+        {
+            Ok(id) if std::io::stderr().is_terminal() && !analysis.findings.is_empty() => {
+                eprintln!("cars: recorded session {id}; `cars patch` proposes fixes")
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("cars: warning: session not recorded: {e:#}"),
+        }
+    }
     let filter = Filter {
         min_confidence: args.min_confidence,
         categories: args.category.clone(),
@@ -119,7 +141,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
         Format::Text
     });
     let style = Style {
-        width: if to_terminal { terminal_width() } else { None },
+        width: super::table_width(to_terminal),
     };
     match &args.output {
         Some(path) => {
@@ -136,11 +158,4 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
-}
-
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(120))
 }

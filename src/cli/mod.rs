@@ -2,7 +2,10 @@
 //! engine. This module owns argument parsing, exit codes and error printing.
 
 mod analyze;
+mod apply;
 mod completions;
+mod history;
+mod patch;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -20,17 +23,33 @@ groups multi-line errors, ranks the root cause first, categorizes it, scores it 
 confidence, points at file:line and explains it.",
     after_help = "Examples:\n  cars analyze ci.log\n  gh run view 123 --log-failed | cars analyze -\n  \
 cars analyze failed.log --baseline passed.log\n  cars analyze ci.log --format github\n  \
+cars patch && cars apply P1 --validate \"cargo test\" --commit\n  cars rollback --last\n  \
 cars rules list --tool rustc\n\nExit status: 0 nothing found, 1 errors found, 2 usage or input error."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Where sessions, patches and backups live [default: .git/cars in a git work
+    /// tree, else a per-project directory in the user's data dir]
+    #[arg(long, global = true, env = "CARS_STORE", value_name = "DIR")]
+    pub store: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find, group, rank and explain the errors in a log
     Analyze(analyze::AnalyzeArgs),
+    /// Propose a fix diff for each finding of a session
+    Patch(patch::PatchArgs),
+    /// Apply patches with a backup, validate them and commit them
+    Apply(apply::ApplyArgs),
+    /// Undo an applied patch, byte for byte
+    Rollback(apply::RollbackArgs),
+    /// Show sessions, patches, decisions and outcomes, newest first
+    History(history::HistoryArgs),
+    /// Success rates by category, rule and strategy; mean time to repair
+    Stats(history::StatsArgs),
     /// List, check and test the error rules
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -56,8 +75,14 @@ pub fn run() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let store = cli.store.as_deref();
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(args),
+        Command::Analyze(args) => analyze::run(args, store),
+        Command::Patch(args) => patch::run(args, store),
+        Command::Apply(args) => apply::run(args, store),
+        Command::Rollback(args) => apply::rollback(args, store),
+        Command::History(args) => history::run(args, store),
+        Command::Stats(args) => history::stats(args, store),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Completions(args) => completions::run(args),
     };
@@ -102,4 +127,50 @@ pub fn write_atomically(
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Opens the project's store and finishes any operation a crash interrupted,
+/// saying so on stderr.
+pub fn open_store(store_dir: Option<&std::path::Path>) -> anyhow::Result<cars::store::Store> {
+    use anyhow::Context;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let location = cars::store::locate(&cwd, store_dir);
+    let mut store = cars::store::Store::open(&location)?;
+    for r in cars::repair::recover(&mut store)? {
+        let what = match r.was {
+            cars::store::AppState::Applying => "an interrupted apply of",
+            _ => "an interrupted rollback of",
+        };
+        eprintln!(
+            "cars: undid {what} {} (session {}); restored {}",
+            r.patch,
+            r.session,
+            r.files.join(", ")
+        );
+    }
+    Ok(store)
+}
+
+/// Terminal width for tables: `COLUMNS`, else 120 on a terminal, else unbounded.
+pub fn table_width(to_terminal: bool) -> Option<u16> {
+    if !to_terminal {
+        return None;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}
+
+/// Colour only on a terminal and when `NO_COLOR` is unset.
+pub fn use_color(to_terminal: bool) -> bool {
+    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Table or JSON, for the repair subcommands.
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum ListFormat {
+    #[default]
+    Table,
+    Json,
 }

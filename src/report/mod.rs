@@ -4,6 +4,7 @@
 
 mod github;
 mod markdown;
+pub mod repair;
 mod sarif;
 mod table;
 mod text;

@@ -1,0 +1,201 @@
+//! From findings to patches: fixes the tools themselves suggest (`suggest`) and fix
+//! templates keyed by rule id (`template`), each a whole-file change of text files
+//! under the project root. Depends on `analyze` (the finding) only; never writes.
+
+pub mod edit;
+pub mod paths;
+pub mod suggest;
+pub mod template;
+
+use crate::analyze::Finding;
+use serde::{Deserialize, Serialize};
+use similar::TextDiff;
+use std::path::Path;
+
+/// The seven ways cars repairs a build, one per patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    SyntaxRepair,
+    DependencyFix,
+    TimingAdjustment,
+    AssertionUpdate,
+    EnvironmentHealing,
+    FlakyTestStabilization,
+    ApiContractAdaptation,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::SyntaxRepair => "syntax-repair",
+            Strategy::DependencyFix => "dependency-fix",
+            Strategy::TimingAdjustment => "timing-adjustment",
+            Strategy::AssertionUpdate => "assertion-update",
+            Strategy::EnvironmentHealing => "environment-healing",
+            Strategy::FlakyTestStabilization => "flaky-test-stabilization",
+            Strategy::ApiContractAdaptation => "api-contract-adaptation",
+        }
+    }
+}
+
+/// One file a patch changes. `before` is the content the patch was made against
+/// (`None`: the file does not exist yet); apply refuses when the file differs from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    pub before: Option<String>,
+    pub after: String,
+}
+
+/// A proposed fix for one finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Patch {
+    /// The finding id (`E3`) in its session.
+    pub finding: String,
+    pub rule: String,
+    pub strategy: Strategy,
+    /// Where the fix comes from: `rustc suggestion (MachineApplicable)`, `template
+    /// python.missing-module`...
+    pub origin: String,
+    pub confidence: f64,
+    /// One line a reviewer reads to decide.
+    pub rationale: String,
+    /// False when the fix has placeholders a human must fill: never applied by `--auto`.
+    pub auto: bool,
+    pub files: Vec<FileChange>,
+}
+
+impl Patch {
+    /// The whole patch as a unified diff that `git apply` accepts.
+    pub fn unified_diff(&self) -> String {
+        let mut out = String::new();
+        for f in &self.files {
+            out.push_str(&file_diff(f));
+        }
+        out
+    }
+}
+
+/// A unified diff of one file change with `a/` and `b/` headers.
+pub fn file_diff(f: &FileChange) -> String {
+    let before = f.before.as_deref().unwrap_or("");
+    let old = if f.before.is_some() {
+        format!("a/{}", f.path)
+    } else {
+        "/dev/null".to_string()
+    };
+    let diff = TextDiff::from_lines(before, &f.after);
+    let body = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&old, &format!("b/{}", f.path))
+        .missing_newline_hint(true)
+        .to_string();
+    let mut out = format!("diff --git a/{0} b/{0}\n", f.path);
+    if f.before.is_none() {
+        out.push_str("new file mode 100644\n");
+    }
+    out.push_str(&body);
+    out
+}
+
+/// What fixing a finding needs to know about the project.
+pub struct Project<'a> {
+    pub root: &'a Path,
+    pub templates: &'a template::Templates,
+}
+
+/// Why no patch could be made for a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoPatch(pub String);
+
+/// Every patch the sources can make for `finding`, best first; or why there is none.
+pub fn propose(finding: &Finding, project: &Project) -> Result<Vec<Patch>, NoPatch> {
+    let mut reasons = Vec::new();
+    let mut patches = Vec::new();
+    match suggest::from_tool(finding, project.root) {
+        Ok(mut p) => patches.append(&mut p),
+        Err(NoPatch(r)) => reasons.push(r),
+    }
+    match project.templates.apply(finding, project.root) {
+        Ok(mut p) => patches.append(&mut p),
+        Err(NoPatch(r)) => reasons.push(r),
+    }
+    if patches.is_empty() {
+        reasons.dedup();
+        return Err(NoPatch(reasons.join("; ")));
+    }
+    patches.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    patches.dedup_by(|a, b| a.files == b.files);
+    Ok(patches)
+}
+
+/// Re-applies the change `before -> after` on top of `current`, a later version of
+/// `before`, when the lines the patch changes are untouched (and not adjacent to a
+/// change) in `current`. `None` when the two changes meet: that needs a human.
+pub fn rebase(before: &str, after: &str, current: &str) -> Option<String> {
+    use similar::{DiffOp, TextDiff};
+    let changes = |new: &str| -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        TextDiff::from_lines(before, new)
+            .ops()
+            .iter()
+            .filter(|op| !matches!(op, DiffOp::Equal { .. }))
+            .map(|op| (op.old_range(), op.new_range()))
+            .collect()
+    };
+    let ours = changes(after);
+    let theirs = changes(current);
+    let meets = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| {
+        a.start <= b.end && b.start <= a.end
+    };
+    if ours
+        .iter()
+        .any(|(o, _)| theirs.iter().any(|(t, _)| meets(o, t)))
+    {
+        return None;
+    }
+    // Where a line of `before` sits in `current`: shift by the changes above it.
+    let shift = |line: usize| -> usize {
+        let mut pos = line as isize;
+        for (old, new) in &theirs {
+            if old.end <= line {
+                pos += new.len() as isize - old.len() as isize;
+            }
+        }
+        pos as usize
+    };
+    let after_lines: Vec<&str> = after.split_inclusive('\n').collect();
+    let mut out: Vec<&str> = current.split_inclusive('\n').collect();
+    for (old, new) in ours.iter().rev() {
+        let at = shift(old.start);
+        if at + old.len() > out.len() {
+            return None;
+        }
+        out.splice(at..at + old.len(), after_lines[new.clone()].iter().copied());
+    }
+    Some(out.concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rebase;
+
+    #[test]
+    fn a_patch_rebases_over_an_unrelated_change() {
+        let before = "a\nb\nc\nd\ne\nf\n";
+        let after = "a\nb\nc\nd\nE\nf\n";
+        // Someone removed line b: the patch's line moved up by one.
+        let current = "a\nc\nd\ne\nf\n";
+        assert_eq!(rebase(before, after, current).unwrap(), "a\nc\nd\nE\nf\n");
+        // A change next to the patched line is a conflict.
+        assert_eq!(rebase(before, after, "a\nb\nc\nD\ne\nf\n"), None);
+        assert_eq!(rebase(before, after, "a\nb\nc\nd\nX\nf\n"), None);
+        // Inserting lines above shifts the patch down.
+        assert_eq!(
+            rebase(before, after, "x\ny\na\nb\nc\nd\ne\nf\n").unwrap(),
+            "x\ny\na\nb\nc\nd\nE\nf\n"
+        );
+    }
+}

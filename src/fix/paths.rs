@@ -1,0 +1,86 @@
+//! Maps a path as a log prints it to a file in the project. CI runners build in
+//! their own workspace (`/home/runner/work/repo/repo/`, `/builds/group/project/`,
+//! `/__w/repo/repo/`, `C:\a\repo\repo\`), so an absolute path is matched by its
+//! longest suffix that exists under the project root.
+
+use std::path::{Component, Path, PathBuf};
+
+/// The project-relative, `/`-separated path of `reported`, or `None` when no file
+/// under `root` matches it. Never returns a path that leaves the root.
+pub fn resolve(root: &Path, reported: &str) -> Option<String> {
+    let cleaned = reported.trim().replace('\\', "/");
+    let cleaned = cleaned.strip_prefix("./").unwrap_or(&cleaned);
+    let parts: Vec<&str> = cleaned
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.is_empty() || parts.contains(&"..") {
+        return None;
+    }
+    let absolute = cleaned.starts_with('/') || cleaned.chars().nth(1) == Some(':');
+    if absolute {
+        if let Ok(rel) = Path::new(cleaned).strip_prefix(root) {
+            return existing(root, rel);
+        }
+    }
+    // Drop leading components one at a time: the longest suffix that exists wins.
+    let first = if absolute { 1 } else { 0 };
+    (first..parts.len()).find_map(|skip| existing(root, &parts[skip..].iter().collect::<PathBuf>()))
+}
+
+fn existing(root: &Path, rel: &Path) -> Option<String> {
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let full = root.join(rel);
+    if !full.is_file() {
+        return None;
+    }
+    // A symlink out of the project is not ours to edit.
+    let canon = full.canonicalize().ok()?;
+    let root = root.canonicalize().ok()?;
+    if !canon.starts_with(&root) {
+        return None;
+    }
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+    use std::fs;
+
+    #[test]
+    fn ci_workspace_prefixes_are_stripped() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("src/app")).unwrap();
+        fs::write(dir.path().join("src/app/main.py"), "x").unwrap();
+        let root = dir.path();
+        for reported in [
+            "src/app/main.py",
+            "./src/app/main.py",
+            "/home/runner/work/repo/repo/src/app/main.py",
+            "/builds/group/project/src/app/main.py",
+            "C:\\a\\repo\\repo\\src\\app\\main.py",
+        ] {
+            assert_eq!(
+                resolve(root, reported).as_deref(),
+                Some("src/app/main.py"),
+                "{reported}"
+            );
+        }
+        let inside = root.join("src/app/main.py");
+        assert_eq!(
+            resolve(root, &inside.to_string_lossy()).as_deref(),
+            Some("src/app/main.py")
+        );
+        assert_eq!(resolve(root, "src/app/missing.py"), None);
+        assert_eq!(resolve(root, "../etc/passwd"), None);
+        assert_eq!(resolve(root, "/usr/lib/python3.11/json/decoder.py"), None);
+    }
+}

@@ -1,0 +1,486 @@
+//! Fixes the compiler printed itself: rustc/clippy `help:` suggestions in the human
+//! format (`N - old` / `N + new` rows, or a row with `++++` markers under it) and the
+//! `suggested_replacement` spans of cargo's JSON messages. A suggestion is applied only
+//! when the file still reads as the log shows it.
+
+use super::{paths, FileChange, NoPatch, Patch, Strategy};
+use crate::analyze::Finding;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Patches from the suggestions the tool printed for `finding`.
+pub fn from_tool(finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch> {
+    if let Some(json) = finding.captures.get("suggestions") {
+        return from_cargo_json(finding, root, json);
+    }
+    if matches!(finding.tool.as_str(), "rustc" | "clippy" | "cargo") {
+        return from_rustc_text(finding, root);
+    }
+    Err(NoPatch(format!(
+        "{} printed no fix suggestion",
+        finding.tool
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonSuggestion {
+    message: Option<String>,
+    applicability: String,
+    edits: Vec<JsonEdit>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonEdit {
+    file: String,
+    line_start: usize,
+    byte_start: usize,
+    byte_end: usize,
+    replacement: String,
+}
+
+/// Confidence and auto-eligibility by rustc's applicability.
+fn applicability(a: &str) -> (f64, bool) {
+    match a {
+        "MachineApplicable" => (0.95, true),
+        "MaybeIncorrect" => (0.8, false),
+        "HasPlaceholders" => (0.5, false),
+        _ => (0.7, false),
+    }
+}
+
+fn from_cargo_json(finding: &Finding, root: &Path, json: &str) -> Result<Vec<Patch>, NoPatch> {
+    let suggestions: Vec<JsonSuggestion> = serde_json::from_str(json)
+        .map_err(|e| NoPatch(format!("unreadable suggestion record: {e}")))?;
+    let mut patches = Vec::new();
+    let mut why = None;
+    for s in suggestions {
+        let mut by_file: BTreeMap<String, Vec<&JsonEdit>> = BTreeMap::new();
+        for e in &s.edits {
+            by_file.entry(e.file.clone()).or_default().push(e);
+        }
+        let mut files = Vec::new();
+        for (file, mut edits) in by_file {
+            let Some(rel) = paths::resolve(root, &file) else {
+                why = Some(format!("{file} is not in the project"));
+                files.clear();
+                break;
+            };
+            let Ok(before) = std::fs::read_to_string(root.join(&rel)) else {
+                why = Some(format!("{rel} is not a UTF-8 text file"));
+                files.clear();
+                break;
+            };
+            edits.sort_by_key(|e| std::cmp::Reverse(e.byte_start));
+            let mut after = before.clone();
+            let mut ok = true;
+            for e in edits {
+                let in_bounds = e.byte_start <= e.byte_end
+                    && e.byte_end <= after.len()
+                    && after.is_char_boundary(e.byte_start)
+                    && after.is_char_boundary(e.byte_end);
+                // The span must still start on the line the compiler saw.
+                if !in_bounds || line_of(&before, e.byte_start) != e.line_start {
+                    ok = false;
+                    break;
+                }
+                after.replace_range(e.byte_start..e.byte_end, &e.replacement);
+            }
+            if !ok {
+                why = Some(format!("{rel} changed since the log was written"));
+                files.clear();
+                break;
+            }
+            files.push(FileChange {
+                path: rel,
+                before: Some(before),
+                after,
+            });
+        }
+        if files.is_empty() {
+            continue;
+        }
+        let (confidence, auto) = applicability(&s.applicability);
+        let help = s.message.unwrap_or_else(|| "apply the suggestion".into());
+        patches.push(Patch {
+            finding: finding.id.clone(),
+            rule: finding.rule.clone(),
+            strategy: strategy_for(finding),
+            origin: format!("{} suggestion ({})", finding.tool, s.applicability),
+            confidence,
+            rationale: format!("{}: {help}", finding.tool),
+            auto,
+            files,
+        });
+    }
+    if patches.is_empty() {
+        return Err(NoPatch(why.unwrap_or_else(|| {
+            format!("{} printed no applicable suggestion", finding.tool)
+        })));
+    }
+    Ok(patches)
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn strategy_for(finding: &Finding) -> Strategy {
+    use crate::rules::model::Category;
+    match finding.category {
+        Category::Dependency => Strategy::DependencyFix,
+        Category::Type => Strategy::ApiContractAdaptation,
+        _ => Strategy::SyntaxRepair,
+    }
+}
+
+/// One edit of a rustc human-format suggestion, in the numbering rustc prints.
+#[derive(Debug, Clone, PartialEq)]
+enum Op {
+    /// `N - text`: old line N goes.
+    Delete(usize, String),
+    /// `N + text`: a line that is line N of the new file.
+    Insert(usize, String),
+    /// `N | text` with `+`/`~` markers below: line N now reads `text`.
+    Replace(usize, String),
+}
+
+/// One alternative of a `help:` block: the file it edits and its edits.
+#[derive(Debug, Clone, PartialEq)]
+struct Alternative {
+    help: String,
+    file: Option<String>,
+    ops: Vec<Op>,
+}
+
+/// A gutter row: `12 | text`, `12 + text`, `   | ^^^`, `  |`.
+fn gutter(line: &str) -> Option<(Option<usize>, char, &str)> {
+    let t = line.trim_start();
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    let num = if digits > 0 {
+        t[..digits].parse().ok()
+    } else {
+        None
+    };
+    let rest = t[digits..].trim_start();
+    let mark = rest.chars().next()?;
+    if !matches!(mark, '|' | '+' | '-' | '~') {
+        return None;
+    }
+    if num.is_none() && mark != '|' {
+        return None;
+    }
+    let after = &rest[1..];
+    if !(after.is_empty() || after.starts_with(' ')) {
+        return None;
+    }
+    Some((num, mark, after.strip_prefix(' ').unwrap_or(after)))
+}
+
+fn is_marker_row(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && t.chars().all(|c| matches!(c, '+' | '~' | '-' | ' ')) && t.contains(['+', '~'])
+}
+
+/// The suggestions of a human-format rustc diagnostic, in excerpt order.
+fn parse_help_blocks(excerpt: &[String]) -> Vec<Alternative> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < excerpt.len() {
+        let t = excerpt[i].trim_start();
+        let Some(help) = t.strip_prefix("help:") else {
+            i += 1;
+            continue;
+        };
+        let help = help.trim().to_string();
+        i += 1;
+        let mut file = None;
+        // An alternative ends at a bare gutter or at the end of the help block; one
+        // the excerpt cap cut off is incomplete and dropped.
+        let mut alt: Vec<Op> = Vec::new();
+        let mut ended = false;
+        while i < excerpt.len() {
+            let line = &excerpt[i];
+            let lt = line.trim_start();
+            if let Some(loc) = lt.strip_prefix("--> ").or_else(|| lt.strip_prefix("::: ")) {
+                file = loc.rsplitn(3, ':').nth(2).map(str::to_string);
+                i += 1;
+                continue;
+            }
+            if lt == "..." {
+                i += 1;
+                continue;
+            }
+            let Some((num, mark, text)) = gutter(line) else {
+                ended = true;
+                break;
+            };
+            match (num, mark) {
+                (Some(n), '-') => alt.push(Op::Delete(n, text.to_string())),
+                (Some(n), '+') => alt.push(Op::Insert(n, text.to_string())),
+                (Some(n), '~') => alt.push(Op::Replace(n, text.to_string())),
+                (Some(n), '|') => {
+                    let marked = excerpt
+                        .get(i + 1)
+                        .and_then(|next| gutter(next))
+                        .is_some_and(|(nn, m, t)| nn.is_none() && m == '|' && is_marker_row(t));
+                    if marked {
+                        alt.push(Op::Replace(n, text.to_string()));
+                        i += 1;
+                    }
+                }
+                (None, '|') if text.trim().is_empty() && !alt.is_empty() => {
+                    out.push(Alternative {
+                        help: help.clone(),
+                        file: file.clone(),
+                        ops: std::mem::take(&mut alt),
+                    });
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if !alt.is_empty() && (ended || excerpt.len() < crate::analyze::MAX_EXCERPT) {
+            out.push(Alternative {
+                help,
+                file,
+                ops: alt,
+            });
+        }
+    }
+    out
+}
+
+/// Applies one alternative to `before`; `None` when the file does not read as shown.
+fn apply_ops(before: &str, ops: &[Op]) -> Option<String> {
+    let ending = if before.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let old: Vec<&str> = before.split_inclusive('\n').collect();
+    let body = |l: &str| l.trim_end_matches(['\n', '\r']).to_string();
+    let mut deletes = BTreeMap::new();
+    let mut replaces = BTreeMap::new();
+    let mut inserts = BTreeMap::new();
+    for op in ops {
+        match op {
+            Op::Delete(n, t) => {
+                let current = old.get(n.checked_sub(1)?)?;
+                if expand_tabs(&body(current)).trim_end() != t.trim_end() {
+                    return None;
+                }
+                deletes.insert(*n, ());
+            }
+            Op::Replace(n, t) => {
+                let current = old.get(n.checked_sub(1)?)?;
+                replaces.insert(*n, restore_tabs(&body(current), t));
+            }
+            Op::Insert(n, t) => {
+                let reference = old.get(n.saturating_sub(1)).map(|l| body(l));
+                let text = match reference {
+                    Some(r) => restore_tabs(&r, t),
+                    None => t.clone(),
+                };
+                if inserts.insert(*n, text).is_some() {
+                    return None;
+                }
+            }
+        }
+    }
+    let mut new: Vec<String> = Vec::with_capacity(old.len() + inserts.len());
+    let mut flush = |new: &mut Vec<String>| {
+        while let Some(text) = inserts.remove(&(new.len() + 1)) {
+            new.push(format!("{text}{ending}"));
+        }
+    };
+    for (idx, line) in old.iter().enumerate() {
+        let n = idx + 1;
+        flush(&mut new);
+        if deletes.contains_key(&n) {
+            continue;
+        }
+        match replaces.get(&n) {
+            Some(text) => {
+                let end = &line[line.trim_end_matches(['\n', '\r']).len()..];
+                new.push(format!("{text}{end}"));
+            }
+            None => new.push(line.to_string()),
+        }
+    }
+    flush(&mut new);
+    if !inserts.is_empty() {
+        return None;
+    }
+    let after = new.concat();
+    (after != before).then_some(after)
+}
+
+/// rustc shows a tab as four spaces.
+fn expand_tabs(s: &str) -> String {
+    s.replace('\t', "    ")
+}
+
+/// Puts back the tab indentation of `original` that rustc's display turned to spaces.
+fn restore_tabs(original: &str, shown: &str) -> String {
+    let indent: String = original.chars().take_while(|c| c.is_whitespace()).collect();
+    if !indent.contains('\t') {
+        return shown.to_string();
+    }
+    let shown_indent_len = shown.len() - shown.trim_start().len();
+    let expanded = expand_tabs(&indent);
+    if shown_indent_len >= expanded.len() {
+        let extra = &shown[expanded.len()..shown_indent_len];
+        format!("{indent}{extra}{}", shown.trim_start())
+    } else {
+        shown.to_string()
+    }
+}
+
+fn from_rustc_text(finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch> {
+    let alternatives = parse_help_blocks(&finding.excerpt);
+    if alternatives.is_empty() {
+        return Err(NoPatch(format!(
+            "{} printed no code suggestion for this diagnostic",
+            finding.tool
+        )));
+    }
+    let primary = finding.location.as_ref().map(|l| l.file.clone());
+    let several = alternatives.len() > 1;
+    let mut patches = Vec::new();
+    let mut why = String::from("the suggested edit does not match the file any more");
+    for alt in &alternatives {
+        let Some(file) = alt.file.clone().or_else(|| primary.clone()) else {
+            why = "the diagnostic names no file".into();
+            continue;
+        };
+        let Some(rel) = paths::resolve(root, &file) else {
+            why = format!("{file} is not in the project");
+            continue;
+        };
+        let Ok(before) = std::fs::read_to_string(root.join(&rel)) else {
+            why = format!("{rel} is not a UTF-8 text file");
+            continue;
+        };
+        let Some(after) = apply_ops(&before, &alt.ops) else {
+            continue;
+        };
+        // rustc's text output does not say how sure it is; one alternative reads as a
+        // "maybe incorrect" fix, a choice among several needs a human.
+        let (confidence, auto) = if several { (0.65, false) } else { (0.8, false) };
+        patches.push(Patch {
+            finding: finding.id.clone(),
+            rule: finding.rule.clone(),
+            strategy: strategy_for(finding),
+            origin: format!("{} suggestion", finding.tool),
+            confidence,
+            rationale: format!("{}: {}", finding.tool, alt.help),
+            auto,
+            files: vec![FileChange {
+                path: rel,
+                before: Some(before),
+                after,
+            }],
+        });
+    }
+    if patches.is_empty() {
+        return Err(NoPatch(why));
+    }
+    Ok(patches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(s: &str) -> Vec<String> {
+        s.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn minus_plus_rows_replace_a_line() {
+        let excerpt = lines(
+            "error[E0425]: cannot find value `coutn` in this scope
+ --> src/main.rs:6:20
+  |
+6 |     println!(\"{}\", coutn);
+  |                    ^^^^^
+  |
+help: a local variable with a similar name exists
+  |
+6 -     println!(\"{}\", coutn);
+6 +     println!(\"{}\", count);
+  |",
+        );
+        let alts = parse_help_blocks(&excerpt);
+        assert_eq!(alts.len(), 1);
+        let src = "fn main() {\n    let count = 3;\n\n\n\n    println!(\"{}\", coutn);\n}\n";
+        let out = apply_ops(src, &alts[0].ops).unwrap();
+        assert_eq!(
+            out,
+            "fn main() {\n    let count = 3;\n\n\n\n    println!(\"{}\", count);\n}\n"
+        );
+        // The file no longer reads as the log shows: no patch.
+        assert_eq!(
+            apply_ops(&src.replace("coutn", "other"), &alts[0].ops),
+            None
+        );
+    }
+
+    #[test]
+    fn marker_rows_and_insertions() {
+        let excerpt = lines(
+            "help: try using a conversion method
+   |
+10 |     let s: String = \"abc\".to_string();
+   |                          ++++++++++++
+help: consider importing this struct
+  |
+1 + use std::collections::HashMap;
+  |",
+        );
+        let alts = parse_help_blocks(&excerpt);
+        assert_eq!(alts.len(), 2, "{alts:?}");
+        assert_eq!(
+            alts[0].ops,
+            vec![Op::Replace(
+                10,
+                "    let s: String = \"abc\".to_string();".into()
+            )]
+        );
+        let src = "fn main() {}\r\n";
+        assert_eq!(
+            apply_ops(src, &alts[1].ops).unwrap(),
+            "use std::collections::HashMap;\r\nfn main() {}\r\n"
+        );
+    }
+
+    #[test]
+    fn several_import_alternatives_are_separate() {
+        let excerpt = lines(
+            "help: consider importing one of these items
+  |
+1 + use std::fmt::Result;
+  |
+1 + use std::io::Result;
+  |",
+        );
+        assert_eq!(parse_help_blocks(&excerpt).len(), 2);
+    }
+
+    #[test]
+    fn tab_indented_files_keep_their_tabs() {
+        let ops = vec![
+            Op::Delete(2, "    foo(x);".into()),
+            Op::Insert(2, "    foo(&x);".into()),
+        ];
+        assert_eq!(
+            apply_ops("fn a() {\n\tfoo(x);\n}\n", &ops).unwrap(),
+            "fn a() {\n\tfoo(&x);\n}\n"
+        );
+    }
+}

@@ -1,0 +1,664 @@
+//! Fix templates: `templates/*.toml`, keyed by rule id. A template names an action
+//! (a format-aware edit from `edit`), the strategy it follows, its confidence and a
+//! rationale; an optional `match` regex pulls what the action needs (`{module}`,
+//! `{old}`, `{new}`) out of the finding's message or log excerpt.
+
+use super::edit::{self, DepKind};
+use super::{paths, FileChange, NoPatch, Patch, Strategy};
+use crate::analyze::Finding;
+use crate::rules::{placeholders, render_explanation};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The template files compiled into the binary, as `(file name, contents)`.
+pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
+    include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read template file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: invalid TOML: {message}")]
+    Toml { file: String, message: String },
+    #[error("{file}: template `{id}`: {reason}")]
+    Invalid {
+        file: String,
+        id: String,
+        reason: String,
+    },
+}
+
+/// What a template does to the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Replace `{old}` with `{new}` on the finding's line (at its column when known).
+    ReplaceIdentifier,
+    /// Remove `{name}` from the import on the finding's line (Python, Rust).
+    RemoveImport,
+    /// Add `{package}` to the first manifest of `manifests` that exists.
+    AddDependency,
+    /// Move every `uses: {action}@...` in `.github/workflows/` to the ref in `refs`.
+    BumpAction,
+    /// Multiply the timeout written on the finding's line by `factor`.
+    RaiseTimeout,
+    /// Replace the stale literal `{expected}` with `{actual}` on the finding's line.
+    UpdateAssertion,
+    /// Add `{var}` to the first example env file of `files` that exists.
+    AddEnvVar,
+    /// Put `decorator` above the test function containing the finding's line.
+    MarkFlaky,
+}
+
+/// A fixture proving a template works: the files before, the log, the files after.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    pub log: String,
+    pub files: BTreeMap<String, String>,
+    /// The expected content of every changed file; empty: no patch expected.
+    pub expect: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSpec {
+    pub id: String,
+    /// Rule ids this template fixes; `python.*` matches a prefix.
+    pub rules: Vec<String>,
+    pub strategy: Strategy,
+    pub action: Action,
+    pub confidence: f64,
+    /// May `--auto` apply it (when confident enough)? Off for edits a human must check.
+    #[serde(default = "yes")]
+    pub auto: bool,
+    /// One line for the reviewer; `{name}` placeholders take captures.
+    pub rationale: String,
+    /// Defaults to `template <id>`.
+    pub origin: Option<String>,
+    /// Regex tried on the message, then on each excerpt line; its named groups are
+    /// captures. When given and nothing matches, the template does not apply.
+    #[serde(rename = "match")]
+    pub pattern: Option<String>,
+    /// A regex that must match some excerpt line (context the message lacks).
+    pub requires: Option<String>,
+    /// add-dependency: the manifests to try, relative to the project root.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+    /// add-dependency: the package to add, e.g. `{module}`.
+    pub package: Option<String>,
+    /// add-dependency: import name -> distribution name where they differ.
+    #[serde(default)]
+    pub packages: BTreeMap<String, String>,
+    /// add-dependency: version requirement for Cargo.toml / package.json.
+    pub version: Option<String>,
+    #[serde(default)]
+    pub dev: bool,
+    /// bump-action: the ref each action should use.
+    #[serde(default)]
+    pub refs: BTreeMap<String, String>,
+    /// add-env-var: the example env files to try.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// raise-timeout: multiplier.
+    pub factor: Option<u32>,
+    /// mark-flaky: the line to insert, e.g. `@pytest.mark.flaky(reruns=3)`.
+    pub decorator: Option<String>,
+    /// update-assertion: also try replacing `{actual}` with `{expected}` (when the
+    /// framework does not say which side is the literal).
+    #[serde(default)]
+    pub symmetric: bool,
+    #[serde(default, rename = "sample")]
+    pub samples: Vec<Sample>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateFile {
+    #[serde(default, rename = "template")]
+    templates: Vec<TemplateSpec>,
+}
+
+/// A compiled template.
+#[derive(Debug)]
+pub struct Template {
+    pub spec: TemplateSpec,
+    pub file: String,
+    pattern: Option<Regex>,
+    requires: Option<Regex>,
+}
+
+/// All templates, in load order; later files override earlier ids.
+#[derive(Debug, Default)]
+pub struct Templates {
+    pub list: Vec<Template>,
+}
+
+impl Templates {
+    /// The built-in templates, then `*.toml` of each of `dirs` that exists.
+    pub fn load(dirs: &[PathBuf]) -> Result<Templates, TemplateError> {
+        let mut t = Templates::default();
+        for (name, text) in builtin_files() {
+            t.add_file(name, text)?;
+        }
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|source| TemplateError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                t.add_file(&path.display().to_string(), &text)?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// Parses and validates one template file's text and adds its templates.
+    pub fn add_file(&mut self, file: &str, text: &str) -> Result<(), TemplateError> {
+        let parsed: TemplateFile = toml::from_str(text).map_err(|e| TemplateError::Toml {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        for spec in parsed.templates {
+            let t = compile(file, spec)?;
+            self.list.retain(|old| old.spec.id != t.spec.id);
+            self.list.push(t);
+        }
+        Ok(())
+    }
+
+    /// Templates that apply to a rule id.
+    pub fn for_rule<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a Template> + 'a {
+        self.list.iter().filter(move |t| {
+            t.spec.rules.iter().any(|r| match r.strip_suffix('*') {
+                Some(prefix) => rule.starts_with(prefix),
+                None => r == rule,
+            })
+        })
+    }
+
+    /// Every patch a template makes for `finding`; or why none applies.
+    pub fn apply(&self, finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch> {
+        let mut patches = Vec::new();
+        let mut reasons = Vec::new();
+        let mut any = false;
+        for t in self.for_rule(&finding.rule) {
+            any = true;
+            match t.apply(finding, root) {
+                Ok(p) => patches.push(p),
+                Err(NoPatch(r)) => reasons.push(format!("{}: {r}", t.spec.id)),
+            }
+        }
+        if !any {
+            return Err(NoPatch(format!(
+                "no fix template for rule {}",
+                finding.rule
+            )));
+        }
+        if patches.is_empty() {
+            return Err(NoPatch(reasons.join("; ")));
+        }
+        Ok(patches)
+    }
+}
+
+fn compile(file: &str, spec: TemplateSpec) -> Result<Template, TemplateError> {
+    let invalid = |reason: String| TemplateError::Invalid {
+        file: file.to_string(),
+        id: spec.id.clone(),
+        reason,
+    };
+    let regex = |field: &str, text: &Option<String>| -> Result<Option<Regex>, TemplateError> {
+        text.as_deref()
+            .map(|r| Regex::new(r).map_err(|e| invalid(format!("`{field}`: {e}"))))
+            .transpose()
+    };
+    let pattern = regex("match", &spec.pattern)?;
+    let requires = regex("requires", &spec.requires)?;
+    if spec.rules.is_empty() {
+        return Err(invalid("`rules` is empty".into()));
+    }
+    if !(0.0..=1.0).contains(&spec.confidence) {
+        return Err(invalid(format!(
+            "confidence {} is outside 0..=1",
+            spec.confidence
+        )));
+    }
+    let needs: &[&str] = match spec.action {
+        Action::ReplaceIdentifier => &["old", "new"],
+        Action::RemoveImport => &["name"],
+        Action::AddDependency => &[],
+        Action::BumpAction => &[],
+        Action::RaiseTimeout => &[],
+        Action::UpdateAssertion => &["expected", "actual"],
+        Action::AddEnvVar => &["var"],
+        Action::MarkFlaky => &[],
+    };
+    let groups: Vec<&str> = pattern
+        .iter()
+        .flat_map(|p| p.capture_names().flatten())
+        .collect();
+    for need in needs {
+        if !groups.contains(need) {
+            return Err(invalid(format!(
+                "action {:?} needs a `{need}` group in `match`",
+                spec.action
+            )));
+        }
+    }
+    let missing = |field: &str| invalid(format!("action {:?} needs `{field}`", spec.action));
+    match spec.action {
+        Action::AddDependency if spec.manifests.is_empty() => return Err(missing("manifests")),
+        Action::AddDependency if spec.package.is_none() => return Err(missing("package")),
+        Action::BumpAction if spec.refs.is_empty() => return Err(missing("refs")),
+        Action::AddEnvVar if spec.files.is_empty() => return Err(missing("files")),
+        Action::MarkFlaky if spec.decorator.is_none() => return Err(missing("decorator")),
+        _ => {}
+    }
+    for p in placeholders(&spec.rationale).chain(
+        spec.package
+            .as_deref()
+            .map(placeholders)
+            .into_iter()
+            .flatten(),
+    ) {
+        if !groups.contains(&p)
+            && !matches!(
+                p,
+                "file" | "line" | "message" | "rule" | "package" | "manifest"
+            )
+        {
+            return Err(invalid(format!(
+                "placeholder `{{{p}}}` is not a `match` group"
+            )));
+        }
+    }
+    Ok(Template {
+        spec,
+        file: file.to_string(),
+        pattern,
+        requires,
+    })
+}
+
+/// The finding's own line of a project file: relative path, content, 1-based line.
+struct Target {
+    path: String,
+    text: String,
+    line: usize,
+}
+
+impl Target {
+    fn of(finding: &Finding, root: &Path) -> Result<Target, NoPatch> {
+        let loc = finding
+            .location
+            .as_ref()
+            .ok_or_else(|| NoPatch("the finding has no file location".into()))?;
+        let line = loc
+            .line
+            .ok_or_else(|| NoPatch(format!("the finding names {} but no line", loc.file)))?
+            as usize;
+        let path = paths::resolve(root, &loc.file)
+            .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?;
+        let text = read(root, &path)?;
+        if line == 0 || line > text.lines().count() {
+            return Err(NoPatch(format!("{path} has no line {line}")));
+        }
+        Ok(Target { path, text, line })
+    }
+
+    fn line_text(&self) -> &str {
+        self.text.lines().nth(self.line - 1).unwrap_or("")
+    }
+
+    /// The file with the target line replaced by `new` (`""` deletes it).
+    fn with_line(&self, new: &str) -> String {
+        let mut out = String::with_capacity(self.text.len() + new.len());
+        for (i, line) in self.text.split_inclusive('\n').enumerate() {
+            if i + 1 == self.line {
+                let body = line.trim_end_matches(['\n', '\r']);
+                if !new.is_empty() {
+                    out.push_str(new);
+                    out.push_str(&line[body.len()..]);
+                }
+            } else {
+                out.push_str(line);
+            }
+        }
+        out
+    }
+
+    fn change(self, after: String) -> Result<FileChange, NoPatch> {
+        if after == self.text {
+            return Err(NoPatch(format!("{} needs no change", self.path)));
+        }
+        Ok(FileChange {
+            path: self.path,
+            before: Some(self.text),
+            after,
+        })
+    }
+}
+
+fn read(root: &Path, rel: &str) -> Result<String, NoPatch> {
+    std::fs::read_to_string(root.join(rel)).map_err(|e| NoPatch(format!("cannot read {rel}: {e}")))
+}
+
+impl Template {
+    /// Captures for this finding, or `None` when the template's `match` or `requires`
+    /// does not hold.
+    fn captures(&self, finding: &Finding) -> Option<BTreeMap<String, String>> {
+        let mut caps = finding.captures.clone();
+        caps.insert("message".into(), finding.message.clone());
+        caps.insert("rule".into(), finding.rule.clone());
+        if let Some(loc) = &finding.location {
+            caps.insert("file".into(), loc.file.clone());
+            if let Some(l) = loc.line {
+                caps.insert("line".into(), l.to_string());
+            }
+        }
+        if let Some(req) = &self.requires {
+            if !finding.excerpt.iter().any(|l| req.is_match(l)) {
+                return None;
+            }
+        }
+        if let Some(p) = &self.pattern {
+            let texts = std::iter::once(finding.message.as_str())
+                .chain(finding.excerpt.iter().map(String::as_str));
+            let m = texts.filter_map(|t| p.captures(t)).next()?;
+            for name in p.capture_names().flatten() {
+                if let Some(v) = m.name(name) {
+                    caps.insert(name.to_string(), v.as_str().to_string());
+                }
+            }
+        }
+        Some(caps)
+    }
+
+    /// The patch this template makes for `finding`.
+    pub fn apply(&self, finding: &Finding, root: &Path) -> Result<Patch, NoPatch> {
+        let spec = &self.spec;
+        let mut caps = self
+            .captures(finding)
+            .ok_or_else(|| NoPatch("the log does not show what this fix needs".into()))?;
+        let get =
+            |caps: &BTreeMap<String, String>, k: &str| caps.get(k).cloned().unwrap_or_default();
+        let files = match spec.action {
+            Action::ReplaceIdentifier => {
+                let t = Target::of(finding, root)?;
+                let column = finding
+                    .location
+                    .as_ref()
+                    .and_then(|l| l.column)
+                    .map(|c| c as usize);
+                let new = edit::replace_identifier(
+                    t.line_text(),
+                    column,
+                    &get(&caps, "old"),
+                    &get(&caps, "new"),
+                )
+                .ok_or_else(|| {
+                    NoPatch(format!(
+                        "`{}` is not on {}:{}",
+                        get(&caps, "old"),
+                        t.path,
+                        t.line
+                    ))
+                })?;
+                let after = t.with_line(&new);
+                vec![t.change(after)?]
+            }
+            Action::RemoveImport => {
+                let t = Target::of(finding, root)?;
+                let name = get(&caps, "name");
+                let new = if t.path.ends_with(".py") {
+                    edit::python_remove_import(t.line_text(), &name)
+                } else if t.path.ends_with(".rs") {
+                    edit::rust_remove_use(t.line_text(), &name)
+                } else {
+                    None
+                }
+                .ok_or_else(|| {
+                    NoPatch(format!(
+                        "{}:{} is not a one-line import of `{name}`",
+                        t.path, t.line
+                    ))
+                })?;
+                let after = t.with_line(&new);
+                vec![t.change(after)?]
+            }
+            Action::AddDependency => {
+                let module = caps.get("module").cloned();
+                let raw = render(spec.package.as_deref().unwrap_or(""), &caps);
+                let top = raw.split(['.', '/']).next().unwrap_or(&raw).to_string();
+                let package = module
+                    .as_deref()
+                    .and_then(|m| spec.packages.get(m.split('.').next().unwrap_or(m)))
+                    .cloned()
+                    .unwrap_or(if module.is_some() { top } else { raw });
+                if package.is_empty() {
+                    return Err(NoPatch("no package name in the log".into()));
+                }
+                // A module that is a file or package of the project is not a dependency.
+                if root.join(format!("{package}.py")).exists() || root.join(&package).is_dir() {
+                    return Err(NoPatch(format!("`{package}` is part of the project")));
+                }
+                caps.insert("package".into(), package.clone());
+                let manifest = spec
+                    .manifests
+                    .iter()
+                    .find(|m| root.join(m).is_file())
+                    .ok_or_else(|| {
+                        NoPatch(format!("none of {} exists", spec.manifests.join(", ")))
+                    })?;
+                caps.insert("manifest".into(), manifest.clone());
+                let before = read(root, manifest)?;
+                let version = spec.version.clone().unwrap_or_else(|| "*".into());
+                let kind = if spec.dev {
+                    DepKind::Dev
+                } else {
+                    DepKind::Normal
+                };
+                let name = Path::new(manifest)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("");
+                let after = match name {
+                    "Cargo.toml" => edit::cargo_add_dependency(&before, &package, &version, kind),
+                    "pyproject.toml" => edit::pyproject_add_dependency(&before, &package),
+                    "package.json" => {
+                        edit::package_json_add_dependency(&before, &package, &version, kind)
+                    }
+                    "go.mod" => edit::go_mod_add_require(&before, &package, &version),
+                    _ => edit::requirements_add(&before, &package),
+                }
+                .map_err(|e| NoPatch(e.to_string()))?;
+                vec![FileChange {
+                    path: manifest.clone(),
+                    before: Some(before),
+                    after,
+                }]
+            }
+            Action::BumpAction => self.bump_actions(finding, root, &mut caps)?,
+            Action::RaiseTimeout => {
+                let t = Target::of(finding, root)?;
+                let new = edit::raise_timeout(t.line_text(), spec.factor.unwrap_or(2)).ok_or_else(
+                    || NoPatch(format!("no timeout is written on {}:{}", t.path, t.line)),
+                )?;
+                let after = t.with_line(&new);
+                vec![t.change(after)?]
+            }
+            Action::UpdateAssertion => {
+                let t = Target::of(finding, root)?;
+                let (expected, actual) = (get(&caps, "expected"), get(&caps, "actual"));
+                let new = edit::update_assertion_literal(t.line_text(), &expected, &actual)
+                    .or_else(|| {
+                        spec.symmetric
+                            .then(|| {
+                                edit::update_assertion_literal(t.line_text(), &actual, &expected)
+                            })
+                            .flatten()
+                    })
+                    .ok_or_else(|| {
+                        NoPatch(format!(
+                            "{}:{} has no single literal {expected} to update",
+                            t.path, t.line
+                        ))
+                    })?;
+                let after = t.with_line(&new);
+                vec![t.change(after)?]
+            }
+            Action::AddEnvVar => {
+                let file = spec
+                    .files
+                    .iter()
+                    .find(|f| root.join(f).is_file())
+                    .ok_or_else(|| {
+                        NoPatch(format!("no example env file ({})", spec.files.join(", ")))
+                    })?;
+                let before = read(root, file)?;
+                let after = edit::env_file_add_var(&before, &get(&caps, "var"))
+                    .map_err(|e| NoPatch(e.to_string()))?;
+                vec![FileChange {
+                    path: file.clone(),
+                    before: Some(before),
+                    after,
+                }]
+            }
+            Action::MarkFlaky => {
+                let t = Target::of(finding, root)?;
+                let def = enclosing_test(&t.text, t.line).ok_or_else(|| {
+                    NoPatch(format!("no test function encloses {}:{}", t.path, t.line))
+                })?;
+                let decorator = spec.decorator.as_deref().unwrap_or("");
+                let after = edit::insert_decorator(&t.text, def, decorator)
+                    .map_err(|e| NoPatch(e.to_string()))?;
+                vec![t.change(after)?]
+            }
+        };
+        Ok(Patch {
+            finding: finding.id.clone(),
+            rule: finding.rule.clone(),
+            strategy: spec.strategy,
+            origin: spec
+                .origin
+                .clone()
+                .unwrap_or_else(|| format!("template {}", spec.id)),
+            confidence: spec.confidence,
+            rationale: render(&spec.rationale, &caps),
+            auto: spec.auto,
+            files,
+        })
+    }
+
+    fn bump_actions(
+        &self,
+        finding: &Finding,
+        root: &Path,
+        caps: &mut BTreeMap<String, String>,
+    ) -> Result<Vec<FileChange>, NoPatch> {
+        let text = std::iter::once(finding.message.as_str())
+            .chain(finding.excerpt.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let named: Vec<(&String, &String)> = self
+            .spec
+            .refs
+            .iter()
+            .filter(|(action, _)| text.contains(&format!("{action}@")))
+            .collect();
+        if named.is_empty() {
+            return Err(NoPatch(
+                "the log names no action this template knows".into(),
+            ));
+        }
+        let dir = root.join(".github/workflows");
+        let mut workflows: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|_| NoPatch("the project has no .github/workflows".into()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+            .collect();
+        workflows.sort();
+        let mut files = Vec::new();
+        for path in workflows {
+            let rel = format!(
+                ".github/workflows/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
+            let before = read(root, &rel)?;
+            let mut after = before.clone();
+            for (action, new_ref) in &named {
+                if let Ok((text, _)) = edit::workflow_bump_action(&after, action, new_ref) {
+                    after = text;
+                }
+            }
+            if after != before {
+                files.push(FileChange {
+                    path: rel,
+                    before: Some(before),
+                    after,
+                });
+            }
+        }
+        if files.is_empty() {
+            return Err(NoPatch(
+                "no workflow uses an outdated version of those actions".into(),
+            ));
+        }
+        let list: Vec<String> = named.iter().map(|(a, r)| format!("{a}@{r}")).collect();
+        caps.insert("actions".into(), list.join(", "));
+        Ok(files)
+    }
+}
+
+fn render(text: &str, caps: &BTreeMap<String, String>) -> String {
+    render_explanation(text, &|name| caps.get(name).cloned())
+}
+
+/// The 1-based line of the test function that contains `line`: the nearest line at
+/// or above it that defines a function named like a test (`def test_`, `fn `,
+/// `it(`, `test(`), indented less than or as much as `line`.
+fn enclosing_test(text: &str, line: usize) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let start = lines.get(line.checked_sub(1)?)?;
+    let mut limit = indent(start);
+    for n in (0..line).rev() {
+        let l = lines[n];
+        let t = l.trim_start();
+        if t.is_empty() {
+            continue;
+        }
+        if indent(l) > limit {
+            continue;
+        }
+        limit = indent(l);
+        let is_test = t.starts_with("def test")
+            || t.starts_with("async def test")
+            || t.starts_with("fn ")
+            || t.starts_with("it(")
+            || t.starts_with("test(");
+        if is_test {
+            return Some(n + 1);
+        }
+    }
+    None
+}

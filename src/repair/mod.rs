@@ -1,0 +1,706 @@
+//! Apply, validate, commit and roll back patches. Every apply is journaled in the
+//! store before the first byte is written: the originals are saved, each file is
+//! replaced atomically (temp file + rename), and a crash leaves an `applying` row
+//! that `recover` undoes on the next run. Depends on `store`, `fix` and git2.
+
+pub mod git;
+pub mod run;
+
+use crate::analyze::{mask, Finding, Matcher, Options};
+use crate::fix::{file_diff, rebase, FileChange, Patch};
+use crate::log::LogInput;
+use crate::store::{self, AppState, Backup, PatchStatus, Store, StoreError, StoredPatch};
+use run::Runner;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{patch} was made against files that have changed since: {}; run `cars patch` again", .files.join(", "))]
+    Stale { patch: String, files: Vec<String> },
+    #[error("files changed after {patch} was applied: {}; use --force to roll back anyway", .files.join(", "))]
+    ChangedSinceApply {
+        patch: String,
+        files: Vec<String>,
+        diff: String,
+    },
+    #[error("{patch} is {status}; only an applied patch can be rolled back")]
+    NotApplied { patch: String, status: String },
+    #[error("{patch} is already {status}")]
+    AlreadyApplied { patch: String, status: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot run `{command}`: {source}")]
+    Run {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Git(#[from] git::GitError),
+    #[error("{patch} is applied{}, but the commit failed: {source}", if *.validated { " and validated" } else { "" })]
+    CommitFailed {
+        patch: String,
+        validated: bool,
+        source: git::GitError,
+    },
+    #[error("nothing has been applied yet")]
+    NothingApplied,
+}
+
+type Result<T> = std::result::Result<T, RepairError>;
+
+/// Confidence thresholds that decide who may apply a patch (`[gates]` in `.cars.toml`).
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Gates {
+    /// At or above: `apply --auto` may apply it.
+    pub auto: f64,
+    /// At or above: applied on explicit approval (`cars apply P1`).
+    pub approve: f64,
+    /// At or above: applied only with `--force`; below: report only.
+    pub force: f64,
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        Gates {
+            auto: 0.90,
+            approve: 0.75,
+            force: 0.60,
+        }
+    }
+}
+
+/// What a gate says about a patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Gate {
+    Auto,
+    Approve,
+    Force,
+    ReportOnly,
+}
+
+impl Gates {
+    pub fn gate(&self, patch: &Patch) -> Gate {
+        let c = patch.confidence;
+        if c >= self.auto && patch.auto {
+            Gate::Auto
+        } else if c >= self.approve {
+            Gate::Approve
+        } else if c >= self.force {
+            Gate::Force
+        } else {
+            Gate::ReportOnly
+        }
+    }
+}
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub validate: Option<String>,
+    pub timeout: Duration,
+    pub commit: bool,
+    /// Who decided: cli, auto, repl, tui.
+    pub actor: String,
+}
+
+/// What happened to one patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    pub patch: String,
+    pub files: Vec<String>,
+    /// Files that had changed since the patch was made and took it anyway (no
+    /// overlapping edits).
+    pub rebased: Vec<String>,
+    pub validation: Option<Validation>,
+    pub commit: Option<String>,
+    /// True when validation failed and the originals were restored.
+    pub rolled_back: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Validation {
+    pub command: String,
+    /// The patch was kept: see `verdict`.
+    pub passed: bool,
+    pub verdict: Verdict,
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub elapsed_ms: u64,
+    pub output_tail: String,
+}
+
+/// The outcome of proposing fixes for a session.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Proposals {
+    pub patches: Vec<StoredPatch>,
+    pub unfixable: Vec<crate::report::repair::Unfixable>,
+}
+
+/// Proposes (and records) patches for the given findings of a session, or for every
+/// finding that is not a mere consequence of another when `ids` is empty.
+pub fn propose(
+    store: &mut Store,
+    session: i64,
+    ids: &[String],
+    templates: &crate::fix::template::Templates,
+) -> Result<Proposals> {
+    use crate::report::repair::Unfixable;
+    let findings = if ids.is_empty() {
+        store
+            .findings(session)?
+            .into_iter()
+            .filter(|f| !f.consequence)
+            .collect()
+    } else {
+        ids.iter()
+            .map(|id| store.finding(session, id))
+            .collect::<std::result::Result<Vec<_>, _>>()?
+    };
+    let root = store.project_root.clone();
+    let project = crate::fix::Project {
+        root: &root,
+        templates,
+    };
+    let mut out = Proposals::default();
+    for f in &findings {
+        match crate::fix::propose(f, &project) {
+            Ok(patches) => {
+                for p in patches {
+                    let id = store.save_patch(session, &p)?;
+                    out.patches.push(store.patch(session, &id)?);
+                }
+            }
+            Err(crate::fix::NoPatch(reason)) => out.unfixable.push(Unfixable {
+                finding: f.id.clone(),
+                reason,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// How a validation run turned out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The command succeeded.
+    Passed,
+    /// The command still fails, but not because of the patched finding, and with no
+    /// new error.
+    FindingGone { remaining: usize },
+    /// The patch did not help or made things worse; it was rolled back.
+    StillFailing { reason: String },
+}
+
+/// A finding's identity across runs: line numbers shift when a fix adds or removes
+/// lines, so they are left out.
+fn run_key(f: &Finding) -> u64 {
+    mask::hash_str(&[
+        &f.rule,
+        &mask::mask(&f.message),
+        f.location.as_ref().map(|l| l.file.as_str()).unwrap_or(""),
+        f.test.as_deref().unwrap_or(""),
+    ])
+}
+
+fn judge_run(
+    result: &run::RunResult,
+    judge: Option<&Matcher>,
+    store: &Store,
+    stored: &StoredPatch,
+) -> Result<Verdict> {
+    if result.success {
+        return Ok(Verdict::Passed);
+    }
+    let exit = match (result.timed_out, result.code) {
+        (true, _) => "timed out".to_string(),
+        (_, Some(c)) => format!("exited with {c}"),
+        _ => "was killed".to_string(),
+    };
+    let Some(matcher) = judge else {
+        return Ok(Verdict::StillFailing { reason: exit });
+    };
+    if result.timed_out {
+        return Ok(Verdict::StillFailing { reason: exit });
+    }
+    let input = LogInput::from_reader(
+        "validation output".into(),
+        Box::new(std::io::Cursor::new(result.output.clone().into_bytes())),
+    )
+    .map_err(|e| RepairError::Io {
+        path: PathBuf::from("validation output"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let now = matcher
+        .analyze(input, &Options::default())
+        .map_err(|e| RepairError::Io {
+            path: PathBuf::from("validation output"),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    let before = store.findings(stored.session)?;
+    let target = before.iter().find(|f| f.id == stored.patch.finding);
+    let old: std::collections::HashSet<u64> = before.iter().map(run_key).collect();
+    let errors: Vec<&Finding> = now
+        .findings
+        .iter()
+        .filter(|f| f.level == crate::rules::model::Level::Error && !f.consequence)
+        .collect();
+    if let Some(t) = target {
+        if now.findings.iter().any(|f| run_key(f) == run_key(t)) {
+            return Ok(Verdict::StillFailing {
+                reason: format!("{exit} and still reports {}: {}", t.id, t.message),
+            });
+        }
+    }
+    if let Some(new) = errors.iter().find(|f| !old.contains(&run_key(f))) {
+        return Ok(Verdict::StillFailing {
+            reason: format!("{exit} with a new error: {}", new.message),
+        });
+    }
+    if errors.is_empty() {
+        return Ok(Verdict::StillFailing {
+            reason: format!("{exit} and no finding explains why"),
+        });
+    }
+    Ok(Verdict::FindingGone {
+        remaining: errors.len(),
+    })
+}
+
+fn tail(s: &str, max: usize) -> &str {
+    let mut start = s.len().saturating_sub(max);
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}
+
+/// The patch's changes against the files as they are now: unchanged files as made,
+/// changed ones rebased when the edits do not meet; else `Stale`.
+fn rebase_onto_current(
+    root: &Path,
+    stored: &StoredPatch,
+) -> Result<(Vec<FileChange>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut rebased = Vec::new();
+    let mut stale = Vec::new();
+    for f in &stored.patch.files {
+        let current = std::fs::read(root.join(&f.path)).ok();
+        if current.as_deref() == f.before.as_ref().map(|b| b.as_bytes()) {
+            out.push(f.clone());
+            continue;
+        }
+        let merged = match (&f.before, current.and_then(|c| String::from_utf8(c).ok())) {
+            (Some(before), Some(now)) => rebase(before, &f.after, &now).map(|after| (now, after)),
+            _ => None,
+        };
+        match merged {
+            Some((now, after)) => {
+                rebased.push(f.path.clone());
+                out.push(FileChange {
+                    path: f.path.clone(),
+                    before: Some(now),
+                    after,
+                });
+            }
+            None => stale.push(f.path.clone()),
+        }
+    }
+    if !stale.is_empty() {
+        return Err(RepairError::Stale {
+            patch: stored.id.clone(),
+            files: stale,
+        });
+    }
+    Ok((out, rebased))
+}
+
+/// Files of `patch` that no longer read as when it was made.
+pub fn stale_files(root: &Path, patch: &Patch) -> Vec<String> {
+    patch
+        .files
+        .iter()
+        .filter(|f| {
+            let current = std::fs::read(root.join(&f.path)).ok();
+            current.as_deref() != f.before.as_ref().map(|b| b.as_bytes())
+        })
+        .map(|f| f.path.clone())
+        .collect()
+}
+
+/// Applies a stored patch: refuses stale patches, journals and backs up, writes
+/// atomically, validates (restoring the originals on failure) and commits.
+///
+/// A validation run is accepted when the command succeeds, or, given `judge` (the
+/// analyzer), when its output no longer shows the patched finding and shows no error
+/// the session did not already have: one fix among several is progress, not failure.
+pub fn apply(
+    store: &mut Store,
+    stored: &StoredPatch,
+    opts: &ApplyOptions,
+    runner: &dyn Runner,
+    judge: Option<&Matcher>,
+) -> Result<ApplyReport> {
+    let root = store.project_root.clone();
+    if matches!(stored.status, PatchStatus::Applied | PatchStatus::Validated) {
+        return Err(RepairError::AlreadyApplied {
+            patch: stored.id.clone(),
+            status: stored.status.as_str().into(),
+        });
+    }
+    let (files_to_write, rebased) = rebase_onto_current(&root, stored)?;
+    if opts.commit {
+        git::check_committable(&root)?;
+    }
+    let op = store::new_op_id();
+    store.record_decision(stored.key, true, None, &opts.actor)?;
+    let backups = take_backups(&root, &files_to_write)?;
+    let app = store.begin_application(stored.key, &op, &backups)?;
+    if let Err(e) = write_all(&root, &files_to_write) {
+        // Put back what was written before the failure, then report it.
+        restore(&root, &backups)?;
+        store.set_application_state(app, AppState::Interrupted)?;
+        return Err(e);
+    }
+    store.set_application_state(app, AppState::Applied)?;
+    store.set_patch_status(stored.key, PatchStatus::Applied)?;
+    let files: Vec<String> = stored.patch.files.iter().map(|f| f.path.clone()).collect();
+    store.event(
+        &op,
+        "apply",
+        Some(stored.session),
+        Some(stored.key),
+        serde_json::json!({"patch": stored.id, "files": files, "actor": opts.actor}),
+    )?;
+    let mut report = ApplyReport {
+        patch: stored.id.clone(),
+        files: files.clone(),
+        rebased,
+        validation: None,
+        commit: None,
+        rolled_back: false,
+    };
+    if let Some(command) = &opts.validate {
+        let result =
+            runner
+                .run(command, &root, opts.timeout)
+                .map_err(|source| RepairError::Run {
+                    command: command.clone(),
+                    source,
+                })?;
+        let verdict = judge_run(&result, judge, store, stored)?;
+        let v = Validation {
+            command: command.clone(),
+            passed: !matches!(verdict, Verdict::StillFailing { .. }),
+            verdict,
+            exit_code: result.code,
+            timed_out: result.timed_out,
+            elapsed_ms: result.elapsed.as_millis() as u64,
+            output_tail: tail(&result.output, 16 << 10).to_string(),
+        };
+        store.record_validation(app, command, v.passed, v.elapsed_ms, &v.output_tail)?;
+        store.event(
+            &op,
+            "validate",
+            Some(stored.session),
+            Some(stored.key),
+            serde_json::json!({"patch": stored.id, "command": command, "passed": v.passed, "verdict": v.verdict, "exit": v.exit_code, "ms": v.elapsed_ms}),
+        )?;
+        let passed = v.passed;
+        report.validation = Some(v);
+        if !passed {
+            store.set_application_state(app, AppState::RollingBack)?;
+            restore(&root, &backups)?;
+            store.set_application_state(app, AppState::RolledBack)?;
+            store.set_patch_status(stored.key, PatchStatus::Failed)?;
+            store.event(
+                &op,
+                "rollback",
+                Some(stored.session),
+                Some(stored.key),
+                serde_json::json!({"patch": stored.id, "reason": "validation failed"}),
+            )?;
+            report.rolled_back = true;
+            return Ok(report);
+        }
+        store.set_patch_status(stored.key, PatchStatus::Validated)?;
+    }
+    if opts.commit {
+        let message = commit_message(stored);
+        let oid = git::commit_files(&root, &files, &message).map_err(|source| {
+            RepairError::CommitFailed {
+                patch: stored.id.clone(),
+                validated: report.validation.is_some(),
+                source,
+            }
+        })?;
+        store.record_commit(app, &oid, false)?;
+        store.event(
+            &op,
+            "commit",
+            Some(stored.session),
+            Some(stored.key),
+            serde_json::json!({"patch": stored.id, "commit": oid}),
+        )?;
+        report.commit = Some(oid);
+    }
+    Ok(report)
+}
+
+fn commit_message(stored: &StoredPatch) -> String {
+    let p = &stored.patch;
+    format!(
+        "cars: fix {} ({})\n\n{}\n\nFinding: {} (session {})\nRule: {}\nStrategy: {}\nConfidence: {:.2}\nPatch: {}\n",
+        p.finding,
+        p.rule,
+        p.rationale,
+        p.finding,
+        stored.session,
+        p.rule,
+        p.strategy.as_str(),
+        p.confidence,
+        stored.id
+    )
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    pub patch: String,
+    pub files: Vec<String>,
+    pub revert_commit: Option<String>,
+}
+
+/// Restores the originals of the application of `stored` byte for byte (and mode).
+/// Refuses when the files changed after the apply, unless `force`.
+pub fn rollback(store: &mut Store, stored: &StoredPatch, force: bool) -> Result<RollbackReport> {
+    let root = store.project_root.clone();
+    let app = store
+        .application_of(stored.key)?
+        .filter(|a| a.state == AppState::Applied)
+        .ok_or_else(|| RepairError::NotApplied {
+            patch: stored.id.clone(),
+            status: stored.status.as_str().into(),
+        })?;
+    let backups = store.backups(app.key)?;
+    let changed: Vec<&Backup> = backups
+        .iter()
+        .filter(|b| std::fs::read(root.join(&b.path)).ok().as_deref() != Some(b.written.as_slice()))
+        .collect();
+    if !changed.is_empty() && !force {
+        let diff = changed
+            .iter()
+            .map(|b| {
+                let now = std::fs::read_to_string(root.join(&b.path)).unwrap_or_default();
+                file_diff(&FileChange {
+                    path: b.path.clone(),
+                    before: Some(String::from_utf8_lossy(&b.written).into_owned()),
+                    after: now,
+                })
+            })
+            .collect();
+        return Err(RepairError::ChangedSinceApply {
+            patch: stored.id.clone(),
+            files: changed.iter().map(|b| b.path.clone()).collect(),
+            diff,
+        });
+    }
+    let forced = !changed.is_empty();
+    let op = store::new_op_id();
+    store.set_application_state(app.key, AppState::RollingBack)?;
+    restore(&root, &backups)?;
+    store.set_application_state(app.key, AppState::RolledBack)?;
+    store.set_patch_status(stored.key, PatchStatus::RolledBack)?;
+    let files: Vec<String> = backups.iter().map(|b| b.path.clone()).collect();
+    let mut report = RollbackReport {
+        patch: stored.id.clone(),
+        files: files.clone(),
+        revert_commit: None,
+    };
+    if let Some(commit) = &app.commit_id {
+        let message = format!(
+            "Revert \"cars: fix {} ({})\"\n\nThis reverts commit {commit}.\n",
+            stored.patch.finding, stored.patch.rule
+        );
+        let oid = git::commit_files(&root, &files, &message)?;
+        store.record_commit(app.key, &oid, true)?;
+        report.revert_commit = Some(oid);
+    }
+    store.event(
+        &op,
+        "rollback",
+        Some(stored.session),
+        Some(stored.key),
+        serde_json::json!({"patch": stored.id, "files": files, "forced": forced, "revert_commit": report.revert_commit}),
+    )?;
+    Ok(report)
+}
+
+/// The patch of the most recent application still in effect.
+pub fn last_applied(store: &Store) -> Result<StoredPatch> {
+    let app = store.last_applied()?.ok_or(RepairError::NothingApplied)?;
+    Ok(store.patch_by_key(app.patch_key)?)
+}
+
+/// An operation a crash left half done, and how it was finished.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recovered {
+    pub patch: String,
+    pub session: i64,
+    pub was: AppState,
+    pub files: Vec<String>,
+}
+
+/// Finishes what a crash interrupted: an apply is undone, a rollback completed. Both
+/// mean restoring the saved originals. Run this before any other store operation.
+pub fn recover(store: &mut Store) -> Result<Vec<Recovered>> {
+    let root = store.project_root.clone();
+    let mut out = Vec::new();
+    for app in store.unfinished_applications()? {
+        let backups = store.backups(app.key)?;
+        restore(&root, &backups)?;
+        let patch = store.patch_by_key(app.patch_key)?;
+        let (state, status) = match app.state {
+            AppState::Applying => (AppState::Interrupted, PatchStatus::Proposed),
+            _ => (AppState::RolledBack, PatchStatus::RolledBack),
+        };
+        store.set_application_state(app.key, state)?;
+        store.set_patch_status(app.patch_key, status)?;
+        let files: Vec<String> = backups.iter().map(|b| b.path.clone()).collect();
+        store.event(
+            &app.op_id,
+            "recover",
+            Some(patch.session),
+            Some(app.patch_key),
+            serde_json::json!({"patch": patch.id, "was": app.state.as_str(), "files": files}),
+        )?;
+        out.push(Recovered {
+            patch: patch.id,
+            session: patch.session,
+            was: app.state,
+            files,
+        });
+    }
+    Ok(out)
+}
+
+fn take_backups(root: &Path, files: &[FileChange]) -> Result<Vec<Backup>> {
+    use std::os::unix::fs::PermissionsExt;
+    files
+        .iter()
+        .map(|f| {
+            let path = root.join(&f.path);
+            match std::fs::read(&path) {
+                Ok(content) => {
+                    let mode = std::fs::metadata(&path)
+                        .map(|m| m.permissions().mode())
+                        .ok();
+                    Ok(Backup {
+                        path: f.path.clone(),
+                        content: Some(content),
+                        mode,
+                        written: f.after.clone().into_bytes(),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Backup {
+                    path: f.path.clone(),
+                    content: None,
+                    mode: None,
+                    written: f.after.clone().into_bytes(),
+                }),
+                Err(source) => Err(RepairError::Io { path, source }),
+            }
+        })
+        .collect()
+}
+
+fn write_all(root: &Path, files: &[FileChange]) -> Result<()> {
+    // Test hook: a pause after each file lets a test kill cars mid-apply.
+    let pause = std::env::var("CARS_TEST_PAUSE_AFTER_WRITE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    for f in files {
+        let path = root.join(&f.path);
+        let mode = std::fs::metadata(&path).ok().map(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.permissions().mode()
+        });
+        write_atomic(&path, f.after.as_bytes(), mode)?;
+        if let Some(p) = pause {
+            std::thread::sleep(p);
+        }
+    }
+    Ok(())
+}
+
+fn restore(root: &Path, backups: &[Backup]) -> Result<()> {
+    for b in backups {
+        let path = root.join(&b.path);
+        match &b.content {
+            Some(bytes) => {
+                let current = std::fs::read(&path).ok();
+                if current.as_deref() != Some(bytes.as_slice()) {
+                    write_atomic(&path, bytes, b.mode)?;
+                } else if let Some(mode) = b.mode {
+                    set_mode(&path, mode)?;
+                }
+            }
+            None => match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(RepairError::Io { path, source }),
+            },
+        }
+    }
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|source| {
+        RepairError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+/// Replaces `path` with `bytes` via a synced temporary file in the same directory and
+/// a rename: readers (and a crash) see the old or the new content, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    let io = |source| RepairError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.cars-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        if let Some(mode) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+        }
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
