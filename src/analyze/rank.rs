@@ -96,8 +96,12 @@ fn merge_tests(cands: Vec<Candidate>) -> Vec<Candidate> {
             Some(&i) => {
                 let kept = &mut out[i];
                 // The better-evidenced sighting (the failure block with a location,
-                // not the one-line summary) gives the finding its lines and excerpt.
-                if c.evidence > kept.evidence {
+                // not the one-line summary) gives the finding its lines and excerpt;
+                // on a tie, the one that names a file.
+                let located = |x: &Candidate| x.captures.contains_key("file");
+                if c.evidence > kept.evidence
+                    || (c.evidence == kept.evidence && located(&c) && !located(kept))
+                {
                     kept.start = c.start;
                     kept.end = c.end;
                     kept.excerpt = c.excerpt.clone();

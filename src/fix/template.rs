@@ -82,8 +82,8 @@ pub struct TemplateSpec {
     pub rationale: String,
     /// Defaults to `template <id>`.
     pub origin: Option<String>,
-    /// Regex tried on the message, then on each excerpt line; its named groups are
-    /// captures. When given and nothing matches, the template does not apply.
+    /// Regex tried on the message, then on the excerpt's lines joined by `\n`; its
+    /// named groups are captures. When given and nothing matches, the template does not apply.
     #[serde(rename = "match")]
     pub pattern: Option<String>,
     /// A regex that must match some excerpt line (context the message lacks).
@@ -96,6 +96,10 @@ pub struct TemplateSpec {
     /// add-dependency: import name -> distribution name where they differ.
     #[serde(default)]
     pub packages: BTreeMap<String, String>,
+    /// add-dependency: paths (with `{module}`, the import's first component) whose
+    /// existence means the module is the project's own, not a dependency.
+    #[serde(default)]
+    pub local: Vec<String>,
     /// add-dependency: version requirement for Cargo.toml / package.json.
     pub version: Option<String>,
     #[serde(default)]
@@ -283,7 +287,14 @@ fn compile(file: &str, spec: TemplateSpec) -> Result<Template, TemplateError> {
         if !groups.contains(&p)
             && !matches!(
                 p,
-                "file" | "line" | "message" | "rule" | "package" | "manifest"
+                "file"
+                    | "line"
+                    | "message"
+                    | "rule"
+                    | "package"
+                    | "manifest"
+                    | "actions"
+                    | "module"
             )
         {
             return Err(invalid(format!(
@@ -381,9 +392,12 @@ impl Template {
             }
         }
         if let Some(p) = &self.pattern {
-            let texts = std::iter::once(finding.message.as_str())
-                .chain(finding.excerpt.iter().map(String::as_str));
-            let m = texts.filter_map(|t| p.captures(t)).next()?;
+            // The message first, then the whole excerpt (use `(?m)` for line anchors),
+            // so a pattern can span lines such as rust's `left:` / `right:`.
+            let excerpt = finding.excerpt.join("\n");
+            let m = p
+                .captures(&finding.message)
+                .or_else(|| p.captures(&excerpt))?;
             for name in p.capture_names().flatten() {
                 if let Some(v) = m.name(name) {
                     caps.insert(name.to_string(), v.as_str().to_string());
@@ -429,8 +443,11 @@ impl Template {
             Action::RemoveImport => {
                 let t = Target::of(finding, root)?;
                 let name = get(&caps, "name");
+                // flake8 names `typing.List` where the line binds `List`.
+                let last = name.rsplit('.').next().unwrap_or(&name);
                 let new = if t.path.ends_with(".py") {
                     edit::python_remove_import(t.line_text(), &name)
+                        .or_else(|| edit::python_remove_import(t.line_text(), last))
                 } else if t.path.ends_with(".rs") {
                     edit::rust_remove_use(t.line_text(), &name)
                 } else {
@@ -446,20 +463,31 @@ impl Template {
                 vec![t.change(after)?]
             }
             Action::AddDependency => {
-                let module = caps.get("module").cloned();
-                let raw = render(spec.package.as_deref().unwrap_or(""), &caps);
-                let top = raw.split(['.', '/']).next().unwrap_or(&raw).to_string();
-                let package = module
-                    .as_deref()
-                    .and_then(|m| spec.packages.get(m.split('.').next().unwrap_or(m)))
+                // `yaml.constructor` -> `yaml`, `@scope/pkg/sub` stays `@scope/pkg`.
+                if let Some(m) = caps.get("module").cloned() {
+                    let top = if m.starts_with('@') {
+                        m.splitn(3, '/').take(2).collect::<Vec<_>>().join("/")
+                    } else {
+                        m.split(['.', '/']).next().unwrap_or(&m).to_string()
+                    };
+                    caps.insert("module".into(), top);
+                }
+                for pattern in &spec.local {
+                    let rel = render(pattern, &caps);
+                    if root.join(&rel).exists() {
+                        return Err(NoPatch(format!(
+                            "`{rel}` is part of the project, not a dependency"
+                        )));
+                    }
+                }
+                let module = caps.get("module").cloned().unwrap_or_default();
+                let package = spec
+                    .packages
+                    .get(&module)
                     .cloned()
-                    .unwrap_or(if module.is_some() { top } else { raw });
+                    .unwrap_or_else(|| render(spec.package.as_deref().unwrap_or(""), &caps));
                 if package.is_empty() {
                     return Err(NoPatch("no package name in the log".into()));
-                }
-                // A module that is a file or package of the project is not a dependency.
-                if root.join(format!("{package}.py")).exists() || root.join(&package).is_dir() {
-                    return Err(NoPatch(format!("`{package}` is part of the project")));
                 }
                 caps.insert("package".into(), package.clone());
                 let manifest = spec
@@ -583,7 +611,9 @@ impl Template {
             .spec
             .refs
             .iter()
-            .filter(|(action, _)| text.contains(&format!("{action}@")))
+            .filter(|(action, _)| {
+                text.contains(&format!("{action}@")) || text.contains(&format!("{action}: v"))
+            })
             .collect();
         if named.is_empty() {
             return Err(NoPatch(
