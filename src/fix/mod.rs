@@ -134,12 +134,44 @@ pub fn propose(finding: &Finding, project: &Project) -> Result<Vec<Patch>, NoPat
 
 /// Re-applies the change `before -> after` on top of `current`, a later version of
 /// `before`, when the lines the patch changes are untouched (and not adjacent to a
-/// change) in `current`. `None` when the two changes meet: that needs a human.
+/// change) in `current`. Two fixes on one line (tsc's `consol.log(msg.lenght)`) merge
+/// when their characters are apart. `None` when the changes meet: that needs a human.
 pub fn rebase(before: &str, after: &str, current: &str) -> Option<String> {
-    use similar::{DiffOp, TextDiff};
-    let changes = |new: &str| -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
-        TextDiff::from_lines(before, new)
-            .ops()
+    fn lines(s: &str) -> Vec<&str> {
+        s.split_inclusive('\n').collect()
+    }
+    fn chars(s: &str) -> Vec<&str> {
+        s.char_indices()
+            .map(|(i, c)| &s[i..i + c.len_utf8()])
+            .collect()
+    }
+    let (b, a, c) = (lines(before), lines(after), lines(current));
+    if let Some(merged) = rebase_tokens(&b, &a, &c) {
+        return Some(merged);
+    }
+    // Both sides rewrote the same single line: merge it by characters. (Character
+    // diffs are quadratic in the worst case, hence the size cap.)
+    let one_line = |new: &[&str]| -> Option<usize> {
+        let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &b, new);
+        let mut changed = ops
+            .iter()
+            .filter(|op| !matches!(op, similar::DiffOp::Equal { .. }));
+        let op = changed.next()?;
+        (changed.next().is_none() && op.old_range().len() == 1 && op.new_range().len() == 1)
+            .then(|| op.old_range().start)
+    };
+    let same_line = one_line(&a).is_some() && one_line(&a) == one_line(&c);
+    if !same_line || before.len() > 256 << 10 {
+        return None;
+    }
+    rebase_tokens(&chars(before), &chars(after), &chars(current))
+}
+
+fn rebase_tokens(before: &[&str], after: &[&str], current: &[&str]) -> Option<String> {
+    use similar::{capture_diff_slices, Algorithm, DiffOp};
+    type Change = (std::ops::Range<usize>, std::ops::Range<usize>);
+    let changes = |new: &[&str]| -> Vec<Change> {
+        capture_diff_slices(Algorithm::Myers, before, new)
             .iter()
             .filter(|op| !matches!(op, DiffOp::Equal { .. }))
             .map(|op| (op.old_range(), op.new_range()))
@@ -156,24 +188,23 @@ pub fn rebase(before: &str, after: &str, current: &str) -> Option<String> {
     {
         return None;
     }
-    // Where a line of `before` sits in `current`: shift by the changes above it.
-    let shift = |line: usize| -> usize {
-        let mut pos = line as isize;
+    // Where a token of `before` sits in `current`: shift by the changes above it.
+    let shift = |at: usize| -> usize {
+        let mut pos = at as isize;
         for (old, new) in &theirs {
-            if old.end <= line {
+            if old.end <= at {
                 pos += new.len() as isize - old.len() as isize;
             }
         }
         pos as usize
     };
-    let after_lines: Vec<&str> = after.split_inclusive('\n').collect();
-    let mut out: Vec<&str> = current.split_inclusive('\n').collect();
+    let mut out: Vec<&str> = current.to_vec();
     for (old, new) in ours.iter().rev() {
         let at = shift(old.start);
         if at + old.len() > out.len() {
             return None;
         }
-        out.splice(at..at + old.len(), after_lines[new.clone()].iter().copied());
+        out.splice(at..at + old.len(), after[new.clone()].iter().copied());
     }
     Some(out.concat())
 }
@@ -192,6 +223,16 @@ mod tests {
         // A change next to the patched line is a conflict.
         assert_eq!(rebase(before, after, "a\nb\nc\nD\ne\nf\n"), None);
         assert_eq!(rebase(before, after, "a\nb\nc\nd\nX\nf\n"), None);
+        // Two fixes on one line merge when their characters are apart.
+        assert_eq!(
+            rebase(
+                "consol.log(msg.lenght);\n",
+                "console.log(msg.lenght);\n",
+                "consol.log(msg.length);\n"
+            )
+            .unwrap(),
+            "console.log(msg.length);\n"
+        );
         // Inserting lines above shifts the patch down.
         assert_eq!(
             rebase(before, after, "x\ny\na\nb\nc\nd\ne\nf\n").unwrap(),

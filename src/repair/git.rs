@@ -1,6 +1,6 @@
-//! Commits exactly the files a patch touched, with git2 and nothing else: the commit
-//! tree is HEAD's tree plus those files, so unrelated staged or unstaged changes never
-//! ride along. Refuses a detached HEAD, a conflicted index or a merge in progress.
+//! Commits exactly the changes a patch made, with git2: the commit tree is HEAD's
+//! tree with the patch's edits re-applied to those files, so unrelated staged or
+//! unstaged changes never ride along, not even in the same file. Refuses a detached HEAD, a conflicted index or a merge in progress.
 
 use git2::{IndexEntry, IndexTime, Repository, RepositoryState, Signature};
 use std::path::Path;
@@ -15,6 +15,8 @@ pub enum GitError {
     Busy(RepositoryState),
     #[error("the index has conflicts; resolve them first")]
     Conflicted,
+    #[error("{0} has uncommitted edits where the patch changes it; commit it by hand")]
+    Overlap(String),
     #[error("git: {0}")]
     Git(#[from] git2::Error),
 }
@@ -42,9 +44,21 @@ fn preflight(repo: &Repository) -> Result<(), GitError> {
     Ok(())
 }
 
-/// Commits the current work-tree content of `files` (relative paths; a missing file
-/// is committed as deleted) on top of HEAD. Returns the new commit id.
-pub fn commit_files(root: &Path, files: &[String], message: &str) -> Result<String, GitError> {
+/// One file of a commit: the patch's change is `from -> to` (`None`: no file).
+pub struct FileCommit<'a> {
+    pub path: &'a str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+}
+
+/// Commits exactly the patch's changes on top of HEAD. The change is re-applied to
+/// HEAD's version of each file, so other uncommitted edits in the same file stay
+/// uncommitted (and the index is updated for these paths only). Returns the commit id.
+pub fn commit_changes(
+    root: &Path,
+    files: &[FileCommit],
+    message: &str,
+) -> Result<String, GitError> {
     let repo = open(root)?;
     preflight(&repo)?;
     let parent = match repo.head() {
@@ -52,23 +66,45 @@ pub fn commit_files(root: &Path, files: &[String], message: &str) -> Result<Stri
         Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
         Err(e) => return Err(e.into()),
     };
+    let head_tree = parent.as_ref().map(|p| p.tree()).transpose()?;
     let mut index = git2::Index::new()?;
-    if let Some(p) = &parent {
-        index.read_tree(&p.tree()?)?;
+    if let Some(t) = &head_tree {
+        index.read_tree(t)?;
     }
     let mut real_index = repo.index()?;
-    for rel in files {
-        let full = root.join(rel);
-        match std::fs::read(&full) {
-            Ok(bytes) => {
-                let mut entry = entry_for(rel, &full, bytes.len());
-                entry.id = repo.blob(&bytes)?;
-                index.add(&entry)?;
-                real_index.add_path(Path::new(rel))?;
+    for f in files {
+        let in_head = match &head_tree {
+            Some(t) => match t.get_path(Path::new(f.path)) {
+                Ok(entry) => Some(
+                    String::from_utf8(repo.find_blob(entry.id())?.content().to_vec())
+                        .map_err(|_| GitError::Overlap(f.path.to_string()))?,
+                ),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let content = if in_head.as_deref() == f.from {
+            f.to.map(str::to_string)
+        } else {
+            match (f.from, f.to, &in_head) {
+                (Some(from), Some(to), Some(head)) => Some(
+                    crate::fix::rebase(from, to, head)
+                        .ok_or_else(|| GitError::Overlap(f.path.to_string()))?,
+                ),
+                _ => return Err(GitError::Overlap(f.path.to_string())),
             }
-            Err(_) => {
-                index.remove_path(Path::new(rel))?;
-                let _ = real_index.remove_path(Path::new(rel));
+        };
+        match content {
+            Some(text) => {
+                let full = root.join(f.path);
+                let mut entry = entry_for(f.path, &full, text.len());
+                entry.id = repo.blob(text.as_bytes())?;
+                index.add(&entry)?;
+                real_index.add(&entry)?;
+            }
+            None => {
+                index.remove_path(Path::new(f.path))?;
+                let _ = real_index.remove_path(Path::new(f.path));
             }
         }
     }
@@ -78,8 +114,6 @@ pub fn commit_files(root: &Path, files: &[String], message: &str) -> Result<Stri
         .or_else(|_| Signature::now("cars", "cars@localhost"))?;
     let parents: Vec<&git2::Commit> = parent.iter().collect();
     let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
-    // Keep the real index in step for these paths only, so they do not show as
-    // modified; whatever else was staged stays staged.
     real_index.write()?;
     Ok(oid.to_string())
 }

@@ -437,7 +437,15 @@ pub fn apply(
     }
     if opts.commit {
         let message = commit_message(stored);
-        let oid = git::commit_files(&root, &files, &message).map_err(|source| {
+        let commits: Vec<git::FileCommit> = files_to_write
+            .iter()
+            .map(|f| git::FileCommit {
+                path: &f.path,
+                from: f.before.as_deref(),
+                to: Some(&f.after),
+            })
+            .collect();
+        let oid = git::commit_changes(&root, &commits, &message).map_err(|source| {
             RepairError::CommitFailed {
                 patch: stored.id.clone(),
                 validated: report.validation.is_some(),
@@ -532,7 +540,26 @@ pub fn rollback(store: &mut Store, stored: &StoredPatch, force: bool) -> Result<
             "Revert \"cars: fix {} ({})\"\n\nThis reverts commit {commit}.\n",
             stored.patch.finding, stored.patch.rule
         );
-        let oid = git::commit_files(&root, &files, &message)?;
+        let texts: Vec<(String, Option<String>, Option<String>)> = backups
+            .iter()
+            .map(|b| {
+                let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+                (
+                    b.path.clone(),
+                    Some(text(&b.written)),
+                    b.content.as_deref().map(text),
+                )
+            })
+            .collect();
+        let commits: Vec<git::FileCommit> = texts
+            .iter()
+            .map(|(path, from, to)| git::FileCommit {
+                path,
+                from: from.as_deref(),
+                to: to.as_deref(),
+            })
+            .collect();
+        let oid = git::commit_changes(&root, &commits, &message)?;
         store.record_commit(app.key, &oid, true)?;
         report.revert_commit = Some(oid);
     }
