@@ -133,8 +133,7 @@ pub fn propose(finding: &Finding, project: &Project) -> Result<Vec<Patch>, NoPat
 }
 
 /// Re-applies the change `before -> after` on top of `current`, a later version of
-/// `before`, when the lines the patch changes are untouched (and not adjacent to a
-/// change) in `current`. Two fixes on one line (tsc's `consol.log(msg.lenght)`) merge
+/// `before`, when the lines the patch changes are untouched in `current`. Two fixes on one line (tsc's `consol.log(msg.lenght)`) merge
 /// when their characters are apart. `None` when the changes meet: that needs a human.
 pub fn rebase(before: &str, after: &str, current: &str) -> Option<String> {
     fn lines(s: &str) -> Vec<&str> {
@@ -179,8 +178,14 @@ fn rebase_tokens(before: &[&str], after: &[&str], current: &[&str]) -> Option<St
     };
     let ours = changes(after);
     let theirs = changes(current);
+    // Overlapping changes conflict, and so does an insertion at the edge of the other
+    // side's change (which goes first is ambiguous); changes on neighbouring lines
+    // do not.
     let meets = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| {
-        a.start <= b.end && b.start <= a.end
+        let inside = |at: usize, r: &std::ops::Range<usize>| r.start <= at && at <= r.end;
+        (a.start < b.end && b.start < a.end)
+            || (a.is_empty() && inside(a.start, b))
+            || (b.is_empty() && inside(b.start, a))
     };
     if ours
         .iter()
@@ -220,9 +225,14 @@ mod tests {
         // Someone removed line b: the patch's line moved up by one.
         let current = "a\nc\nd\ne\nf\n";
         assert_eq!(rebase(before, after, current).unwrap(), "a\nc\nd\nE\nf\n");
-        // A change next to the patched line is a conflict.
-        assert_eq!(rebase(before, after, "a\nb\nc\nD\ne\nf\n"), None);
+        // A change on the next line merges; one on the same line, or an insertion
+        // right at it, does not.
+        assert_eq!(
+            rebase(before, after, "a\nb\nc\nD\ne\nf\n").unwrap(),
+            "a\nb\nc\nD\nE\nf\n"
+        );
         assert_eq!(rebase(before, after, "a\nb\nc\nd\nX\nf\n"), None);
+        assert_eq!(rebase(before, after, "a\nb\nc\nd\nnew\ne\nf\n"), None);
         // Two fixes on one line merge when their characters are apart.
         assert_eq!(
             rebase(

@@ -176,6 +176,22 @@ pub fn propose(
         match crate::fix::propose(f, &project) {
             Ok(patches) => {
                 for p in patches {
+                    // rustc often gives two errors the same fix (a missing `use` for
+                    // a type and its constructor): one patch serves both.
+                    let twin = out
+                        .patches
+                        .iter()
+                        .find(|q| q.patch.finding != p.finding && q.patch.files == p.files);
+                    if let Some(q) = twin {
+                        out.unfixable.push(Unfixable {
+                            finding: f.id.clone(),
+                            reason: format!(
+                                "the same change as {} (for {})",
+                                q.id, q.patch.finding
+                            ),
+                        });
+                        continue;
+                    }
                     let id = store.save_patch(session, &p)?;
                     out.patches.push(store.patch(session, &id)?);
                 }

@@ -527,11 +527,13 @@ impl Store {
     pub fn save_patch(&mut self, session: i64, patch: &Patch) -> Result<String> {
         let finding_seq = parse_id(&patch.finding, 'E')?;
         let data = to_json(patch)?;
-        let existing = self.patches(session)?.into_iter().find(|p| {
-            p.patch.finding == patch.finding
-                && p.patch.files == patch.files
-                && matches!(p.status, PatchStatus::Proposed)
-        });
+        let existing = self
+            .query_patches_where(
+                "WHERE session_id = ?1 AND finding_seq = ?2 AND status = 'proposed'",
+                params![session, finding_seq],
+            )?
+            .into_iter()
+            .find(|p| p.patch.files == patch.files);
         if let Some(p) = existing {
             return Ok(p.id);
         }
@@ -587,9 +589,8 @@ impl Store {
     /// One patch by id (`P2`) within a session.
     pub fn patch(&self, session: i64, id: &str) -> Result<StoredPatch> {
         let seq = parse_id(id, 'P')?;
-        self.patches(session)?
-            .into_iter()
-            .find(|p| p.id == format!("P{seq}"))
+        self.query_patches_where("WHERE session_id = ?1 AND seq = ?2", params![session, seq])?
+            .pop()
             .ok_or_else(|| StoreError::UnknownPatch {
                 session,
                 id: id.to_string(),
@@ -604,11 +605,19 @@ impl Store {
     }
 
     fn query_patches(&self, filter: &str, value: i64) -> Result<Vec<StoredPatch>> {
+        self.query_patches_where(filter, params![value])
+    }
+
+    fn query_patches_where(
+        &self,
+        filter: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<StoredPatch>> {
         let sql =
             format!("SELECT id, session_id, seq, created_at, status, data FROM patches {filter}");
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([value], |r| {
+            .query_map(values, |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,

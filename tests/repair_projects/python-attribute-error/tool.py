@@ -1,0 +1,3 @@
+import os
+
+print(os.path.basename(os.getcwdd()))

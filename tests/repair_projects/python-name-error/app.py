@@ -1,0 +1,8 @@
+import sys
+
+
+def greet(name):
+    return "hello " + nme
+
+
+print(greet(sys.argv[0]))

@@ -1,0 +1,5 @@
+fn main() {
+    let mut seen: HashSet<&str> = HashSet::new();
+    seen.insert("a");
+    println!("{}", seen.len());
+}

@@ -1,0 +1,2 @@
+const msg: string = "hi";
+consol.log(msg.lenght);
