@@ -241,6 +241,17 @@ pub struct Application {
     pub validation_ok: Option<bool>,
     pub commit_id: Option<String>,
     pub revert_commit: Option<String>,
+    pub finished_at: Option<i64>,
+}
+
+/// An approval or rejection of a patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub at: i64,
+    pub approve: bool,
+    pub reason: Option<String>,
+    /// cli, auto, repl, tui, eval.
+    pub actor: String,
 }
 
 /// One row of `cars history`.
@@ -671,6 +682,47 @@ impl Store {
         Ok(())
     }
 
+    /// The decisions on a patch, oldest first.
+    pub fn decisions(&self, patch_key: i64) -> Result<Vec<Decision>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT at, decision, reason, actor FROM decisions WHERE patch_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([patch_key], |r| {
+                Ok(Decision {
+                    at: r.get(0)?,
+                    approve: r.get::<_, String>(1)? == "approve",
+                    reason: r.get(2)?,
+                    actor: r.get(3)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Every application of a patch, oldest first.
+    pub fn applications(&self, patch_key: i64) -> Result<Vec<Application>> {
+        self.query_applications("WHERE patch_id = ?1 ORDER BY id", Some(patch_key))
+    }
+
+    /// Records a rejection: the patch is not applied and the decision feeds learning.
+    pub fn reject(&self, patch_key: i64, reason: Option<&str>, actor: &str) -> Result<()> {
+        self.record_decision(patch_key, false, reason, actor)?;
+        self.set_patch_status(patch_key, PatchStatus::Rejected)?;
+        let p = self.patch_by_key(patch_key)?;
+        self.event(
+            &new_op_id(),
+            "reject",
+            Some(p.session),
+            Some(patch_key),
+            serde_json::json!({"patch": p.id, "reason": reason, "actor": actor}),
+        )
+    }
+
     /// Journals the start of an application: the backups of every file it will touch,
     /// written and committed before any file is. Returns the application key.
     pub fn begin_application(
@@ -773,7 +825,7 @@ impl Store {
 
     fn query_applications(&self, filter: &str, value: Option<i64>) -> Result<Vec<Application>> {
         let sql = format!(
-            "SELECT id, patch_id, op_id, started_at, state, validation_cmd, validation_ok, commit_id, revert_commit FROM applications {filter}"
+            "SELECT id, patch_id, op_id, started_at, state, validation_cmd, validation_ok, commit_id, revert_commit, finished_at FROM applications {filter}"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let map = |r: &rusqlite::Row| {
@@ -788,6 +840,7 @@ impl Store {
                     validation_ok: r.get(6)?,
                     commit_id: r.get(7)?,
                     revert_commit: r.get(8)?,
+                    finished_at: r.get(9)?,
                 },
                 r.get::<_, String>(4)?,
             ))
