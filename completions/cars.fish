@@ -28,11 +28,19 @@ complete -c cars -n "__fish_cars_needs_command" -l store -d 'Where sessions, pat
 complete -c cars -n "__fish_cars_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cars -n "__fish_cars_needs_command" -s V -l version -d 'Print version'
 complete -c cars -n "__fish_cars_needs_command" -f -a "analyze" -d 'Find, group, rank and explain the errors in a log'
+complete -c cars -n "__fish_cars_needs_command" -f -a "session" -d 'Interactive debugging session over a log, a command or the latest session'
+complete -c cars -n "__fish_cars_needs_command" -f -a "run" -d 'Run a command, stream its output, analyze it and record a session'
+complete -c cars -n "__fish_cars_needs_command" -f -a "list" -d 'List the session\'s findings, or group them by category, severity or step'
+complete -c cars -n "__fish_cars_needs_command" -f -a "show" -d 'Show a finding: its log excerpt and the source lines it points at'
+complete -c cars -n "__fish_cars_needs_command" -f -a "explain" -d 'Explain a finding: what it means, the usual fix, how sure cars is'
+complete -c cars -n "__fish_cars_needs_command" -f -a "diff" -d 'Show a patch\'s diff, origin, confidence and status'
+complete -c cars -n "__fish_cars_needs_command" -f -a "reject" -d 'Reject a proposed patch (recorded; it will not be applied)'
 complete -c cars -n "__fish_cars_needs_command" -f -a "patch" -d 'Propose a fix diff for each finding of a session'
 complete -c cars -n "__fish_cars_needs_command" -f -a "apply" -d 'Apply patches with a backup, validate them and commit them'
 complete -c cars -n "__fish_cars_needs_command" -f -a "rollback" -d 'Undo an applied patch, byte for byte'
 complete -c cars -n "__fish_cars_needs_command" -f -a "history" -d 'Show sessions, patches, decisions and outcomes, newest first'
 complete -c cars -n "__fish_cars_needs_command" -f -a "stats" -d 'Success rates by category, rule and strategy; mean time to repair'
+complete -c cars -n "__fish_cars_needs_command" -f -a "export" -d 'Write a report of a session: findings, patches, decisions, outcomes'
 complete -c cars -n "__fish_cars_needs_command" -f -a "rules" -d 'List, check and test the error rules'
 complete -c cars -n "__fish_cars_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c cars -n "__fish_cars_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -52,6 +60,29 @@ complete -c cars -n "__fish_cars_using_subcommand analyze" -l command -d 'The co
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l no-save -d 'Do not record this analysis as a session in the store'
 complete -c cars -n "__fish_cars_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cars -n "__fish_cars_using_subcommand session" -l run -d 'Run this command and analyze its output first' -r
+complete -c cars -n "__fish_cars_using_subcommand session" -l command -d 'The command that produced LOG; `approve` re-runs it to validate a fix' -r
+complete -c cars -n "__fish_cars_using_subcommand session" -l session -d 'Continue this session instead of the latest' -r
+complete -c cars -n "__fish_cars_using_subcommand session" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand session" -l commit -d '`approve` commits each validated patch with git'
+complete -c cars -n "__fish_cars_using_subcommand session" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand run" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand run" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand list" -l session -d 'The session to use [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand list" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand list" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand show" -l session -d 'The session to use [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand show" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand show" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand explain" -l session -d 'The session to use [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand explain" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand diff" -l session -d 'The session to use [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand diff" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand reject" -l session -d 'The session to use [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand reject" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand reject" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand patch" -l session -d 'The session to use [default: the latest]' -r
 complete -c cars -n "__fish_cars_using_subcommand patch" -s f -l format -d 'Output format [default: table, or diff with finding ids given]' -r -f -a "table\t'One row per patch, with its gate, then why other findings have none'
 diff\t'The unified diffs only (`git apply` accepts them)'
@@ -83,6 +114,13 @@ complete -c cars -n "__fish_cars_using_subcommand stats" -s f -l format -r -f -a
 json\t''"
 complete -c cars -n "__fish_cars_using_subcommand stats" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand export" -s f -l format -d 'Output format' -r -f -a "markdown\t'GitHub-flavoured markdown: summary tables, findings, diffs, decisions, outcomes'
+json\t'The report as JSON (schema cars/session/v1, see README.md)'
+text\t'Plain text, lines of at most 100 characters, no colour'"
+complete -c cars -n "__fish_cars_using_subcommand export" -s o -l output -d 'Write to FILE (replaced atomically) instead of stdout' -r -F
+complete -c cars -n "__fish_cars_using_subcommand export" -l session -d 'The session to report [default: the latest]' -r
+complete -c cars -n "__fish_cars_using_subcommand export" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
@@ -100,14 +138,22 @@ complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcomm
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cars -n "__fish_cars_using_subcommand completions" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "analyze" -d 'Find, group, rank and explain the errors in a log'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "patch" -d 'Propose a fix diff for each finding of a session'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "apply" -d 'Apply patches with a backup, validate them and commit them'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "rollback" -d 'Undo an applied patch, byte for byte'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "history" -d 'Show sessions, patches, decisions and outcomes, newest first'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "stats" -d 'Success rates by category, rule and strategy; mean time to repair'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "rules" -d 'List, check and test the error rules'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze patch apply rollback history stats rules completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "analyze" -d 'Find, group, rank and explain the errors in a log'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "session" -d 'Interactive debugging session over a log, a command or the latest session'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "run" -d 'Run a command, stream its output, analyze it and record a session'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "list" -d 'List the session\'s findings, or group them by category, severity or step'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "show" -d 'Show a finding: its log excerpt and the source lines it points at'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "explain" -d 'Explain a finding: what it means, the usual fix, how sure cars is'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "diff" -d 'Show a patch\'s diff, origin, confidence and status'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "reject" -d 'Reject a proposed patch (recorded; it will not be applied)'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "patch" -d 'Propose a fix diff for each finding of a session'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "apply" -d 'Apply patches with a backup, validate them and commit them'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "rollback" -d 'Undo an applied patch, byte for byte'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "history" -d 'Show sessions, patches, decisions and outcomes, newest first'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "stats" -d 'Success rates by category, rule and strategy; mean time to repair'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "export" -d 'Write a report of a session: findings, patches, decisions, outcomes'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "rules" -d 'List, check and test the error rules'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cars -n "__fish_cars_using_subcommand help; and not __fish_seen_subcommand_from analyze session run list show explain diff reject patch apply rollback history stats export rules completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
 complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'

@@ -305,6 +305,12 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         }
     }
 
+    /// Distinct error or warning candidates seen so far (a block still being read
+    /// counts once it closes), for live progress.
+    pub fn candidates(&self) -> usize {
+        self.cands.len()
+    }
+
     /// Feeds a block that ends at a line end (or at the end of the input).
     pub fn feed(&mut self, block: &[u8]) {
         let mut pos = 0;

@@ -5,7 +5,7 @@ use super::Outcome;
 use anyhow::{bail, Context};
 use cars::analyze::Matcher;
 use cars::config::Config;
-use cars::repair::{self, run::ShellRunner, ApplyOptions, Gate, RepairError, Verdict};
+use cars::repair::{self, run::ShellRunner, ApplyOptions, Gate, RepairError};
 use cars::report::repair as view;
 use cars::rules::{RuleSet, RuleSources};
 use cars::store::{PatchStatus, Store, StoredPatch};
@@ -124,41 +124,7 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
         }
         let report =
             repair::apply(&mut store, p, &opts, &ShellRunner, matcher.as_ref()).map_err(explain)?;
-        let mut line = format!("{}: applied to {}", report.patch, report.files.join(", "));
-        if !report.rebased.is_empty() {
-            line.push_str(&format!(
-                " (rebased onto the current {})",
-                report.rebased.join(", ")
-            ));
-        }
-        if let Some(v) = &report.validation {
-            let took = view::format_duration(v.elapsed_ms);
-            match &v.verdict {
-                Verdict::Passed => line.push_str(&format!("; `{}` passed in {took}", v.command)),
-                Verdict::FindingGone { remaining } => line.push_str(&format!(
-                    "; `{}` no longer reports {} ({remaining} other error(s) remain)",
-                    v.command, p.patch.finding
-                )),
-                Verdict::StillFailing { reason } => {
-                    failed = true;
-                    line.push_str(&format!(
-                        "; `{}` {reason} after {took}, so it was rolled back",
-                        v.command
-                    ));
-                    eprintln!("--- last lines of `{}` ---", v.command);
-                    let tail: Vec<&str> = v.output_tail.lines().collect();
-                    for l in &tail[tail.len().saturating_sub(15)..] {
-                        eprintln!("{l}");
-                    }
-                }
-            }
-        } else {
-            line.push_str(" (not validated)");
-        }
-        if let Some(c) = &report.commit {
-            line.push_str(&format!("; committed {}", &c[..c.len().min(10)]));
-        }
-        println!("{line}");
+        failed |= !view::write_apply_report(&report, &p.patch.finding, &mut std::io::stdout())?;
     }
     Ok(if failed {
         Outcome::Found
@@ -209,7 +175,7 @@ fn select(
 }
 
 /// Adds the diff to a refusal whose message alone would not show what changed.
-fn explain(e: RepairError) -> anyhow::Error {
+pub(super) fn explain(e: RepairError) -> anyhow::Error {
     match &e {
         RepairError::ChangedSinceApply { diff, .. } => {
             let msg = e.to_string();

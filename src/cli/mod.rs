@@ -4,9 +4,15 @@
 mod analyze;
 mod apply;
 mod completions;
+mod export;
 mod history;
+mod inspect;
 mod patch;
+mod progress;
 mod rules;
+mod run;
+mod session;
+pub mod workspace;
 
 use clap::{Parser, Subcommand};
 use std::io::{self, Write};
@@ -40,6 +46,12 @@ pub struct Cli {
 pub enum Command {
     /// Find, group, rank and explain the errors in a log
     Analyze(analyze::AnalyzeArgs),
+    /// Interactive debugging session over a log, a command or the latest session
+    Session(session::SessionArgs),
+    /// Run a command, stream its output, analyze it and record a session
+    Run(run::RunArgs),
+    #[command(flatten)]
+    Inspect(inspect::InspectCommand),
     /// Propose a fix diff for each finding of a session
     Patch(patch::PatchArgs),
     /// Apply patches with a backup, validate them and commit them
@@ -50,6 +62,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Success rates by category, rule and strategy; mean time to repair
     Stats(history::StatsArgs),
+    /// Write a report of a session: findings, patches, decisions, outcomes
+    Export(export::ExportArgs),
     /// List, check and test the error rules
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -78,6 +92,10 @@ pub fn run() -> ExitCode {
     let store = cli.store.as_deref();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args, store),
+        Command::Session(args) => session::run(args, store),
+        Command::Run(args) => run::run(args, store),
+        Command::Inspect(cmd) => inspect::run(cmd, store),
+        Command::Export(args) => export::run(args, store),
         Command::Patch(args) => patch::run(args, store),
         Command::Apply(args) => apply::run(args, store),
         Command::Rollback(args) => apply::rollback(args, store),

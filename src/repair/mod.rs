@@ -32,6 +32,10 @@ pub enum RepairError {
     NotApplied { patch: String, status: String },
     #[error("{patch} is already {status}")]
     AlreadyApplied { patch: String, status: String },
+    #[error(
+        "{patch} was rejected; `cars patch {finding}` proposes it again if you changed your mind"
+    )]
+    Rejected { patch: String, finding: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -372,6 +376,12 @@ pub fn apply(
         return Err(RepairError::AlreadyApplied {
             patch: stored.id.clone(),
             status: stored.status.as_str().into(),
+        });
+    }
+    if stored.status == PatchStatus::Rejected {
+        return Err(RepairError::Rejected {
+            patch: stored.id.clone(),
+            finding: stored.patch.finding.clone(),
         });
     }
     let (files_to_write, rebased) = rebase_onto_current(&root, stored)?;

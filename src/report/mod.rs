@@ -1,11 +1,14 @@
 //! Reports: the serde model of an analysis (`cars/analysis/v1`) and its writers for
-//! table, json, markdown, text, sarif and github. Writers take `impl Write`; they
-//! never decide where output goes.
+//! table, json, markdown, text, sarif and github; `session` reports a whole session,
+//! `detail` one finding, `repair` patches and history. Writers take `impl Write`;
+//! they never decide where output goes.
 
+pub mod detail;
 mod github;
 mod markdown;
 pub mod repair;
 mod sarif;
+pub mod session;
 mod table;
 mod text;
 
@@ -34,6 +37,26 @@ pub struct Summary {
     pub by_category: BTreeMap<String, u64>,
     pub by_severity: BTreeMap<String, u64>,
     pub by_step: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Summary {
+        let mut summary = Summary::default();
+        for f in findings {
+            *summary
+                .by_category
+                .entry(f.category.to_string())
+                .or_default() += 1;
+            *summary
+                .by_severity
+                .entry(f.severity.to_string())
+                .or_default() += 1;
+            if let Some(step) = &f.step {
+                *summary.by_step.entry(step.clone()).or_default() += 1;
+            }
+        }
+        summary
+    }
 }
 
 /// What is written: the analysis after filters.
@@ -67,20 +90,7 @@ impl Report {
         if let Some(top) = filter.top {
             findings.truncate(top);
         }
-        let mut summary = Summary::default();
-        for f in &findings {
-            *summary
-                .by_category
-                .entry(f.category.to_string())
-                .or_default() += 1;
-            *summary
-                .by_severity
-                .entry(f.severity.to_string())
-                .or_default() += 1;
-            if let Some(step) = &f.step {
-                *summary.by_step.entry(step.clone()).or_default() += 1;
-            }
-        }
+        let summary = Summary::of(&findings);
         Report {
             schema: SCHEMA,
             source: analysis.source,
@@ -120,7 +130,12 @@ pub fn write(report: &Report, format: Format, style: Style, out: &mut dyn Write)
 
 /// `file:line:column`, as far as known.
 pub fn location_text(f: &Finding) -> String {
-    match &f.location {
+    format_location(f.location.as_ref())
+}
+
+/// `file:line:column`, as far as known; empty for `None`.
+pub fn format_location(location: Option<&crate::analyze::Location>) -> String {
+    match location {
         None => String::new(),
         Some(l) => {
             let mut s = l.file.clone();

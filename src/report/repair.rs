@@ -1,7 +1,7 @@
 //! Views of the repair side, shared by the subcommands and the session front ends:
 //! proposed patches, coloured diffs, history and stats.
 
-use crate::repair::{Gate, Gates};
+use crate::repair::{ApplyReport, Gate, Gates, Verdict};
 use crate::store::{HistoryEntry, Stats, StoredPatch, Tally};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use std::io::{self, Write};
@@ -69,6 +69,53 @@ pub fn write_patches(
         writeln!(out, "Nothing to fix: the session has no findings.")?;
     }
     Ok(())
+}
+
+/// One line per applied patch: files, rebase, validation verdict, commit; and the
+/// tail of the validation output when it failed. Returns whether the patch stayed.
+pub fn write_apply_report(r: &ApplyReport, finding: &str, out: &mut dyn Write) -> io::Result<bool> {
+    let mut line = format!("{}: applied to {}", r.patch, r.files.join(", "));
+    if !r.rebased.is_empty() {
+        line.push_str(&format!(
+            " (rebased onto the current {})",
+            r.rebased.join(", ")
+        ));
+    }
+    let mut kept = true;
+    let mut tail = None;
+    match &r.validation {
+        Some(v) => {
+            let took = format_duration(v.elapsed_ms);
+            match &v.verdict {
+                Verdict::Passed => line.push_str(&format!("; `{}` passed in {took}", v.command)),
+                Verdict::FindingGone { remaining } => line.push_str(&format!(
+                    "; `{}` no longer reports {finding} ({remaining} other error(s) remain)",
+                    v.command
+                )),
+                Verdict::StillFailing { reason } => {
+                    kept = false;
+                    line.push_str(&format!(
+                        "; `{}` {reason} after {took}, so it was rolled back",
+                        v.command
+                    ));
+                    tail = Some(v);
+                }
+            }
+        }
+        None => line.push_str(" (not validated)"),
+    }
+    if let Some(c) = &r.commit {
+        line.push_str(&format!("; committed {}", &c[..c.len().min(10)]));
+    }
+    writeln!(out, "{line}")?;
+    if let Some(v) = tail {
+        writeln!(out, "--- last lines of `{}` ---", v.command)?;
+        let lines: Vec<&str> = v.output_tail.lines().collect();
+        for l in &lines[lines.len().saturating_sub(15)..] {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(kept)
 }
 
 /// A unified diff, coloured for a terminal when `color` is set.

@@ -316,6 +316,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The directory the store lives in (for files such as the REPL history).
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),

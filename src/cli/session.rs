@@ -1,0 +1,65 @@
+//! `cars session`: the interactive session over a log, a command's output, or the
+//! latest recorded session.
+
+use super::workspace::Workspace;
+use super::Outcome;
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::Path;
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cars session ci.log            # analyze a log, then work on it\n  \
+cars session                   # continue the latest session\n  \
+cars session --run \"npm test\"   # run a command, then work on its output\n  \
+cars session --commit < fix.txt   # scripted: one command per line\n\n\
+Commands inside: analyze, run, list, show, explain, patch, diff, approve, reject, rollback, \
+stats, export, help, quit. `help` explains each; Tab completes commands, ids and paths."
+)]
+pub struct SessionArgs {
+    /// A log to analyze first (file, `-` is not allowed here: stdin carries commands)
+    pub log: Option<String>,
+
+    /// Run this command and analyze its output first
+    #[arg(long, value_name = "CMD", conflicts_with = "log")]
+    pub run: Option<String>,
+
+    /// The command that produced LOG; `approve` re-runs it to validate a fix
+    #[arg(long, value_name = "CMD", requires = "log")]
+    pub command: Option<String>,
+
+    /// Continue this session instead of the latest
+    #[arg(long, value_name = "N", conflicts_with_all = ["log", "run"])]
+    pub session: Option<i64>,
+
+    /// `approve` commits each validated patch with git
+    #[arg(long)]
+    pub commit: bool,
+}
+
+pub fn run(args: SessionArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome> {
+    let interactive = std::io::stdin().is_terminal();
+    let mut ws = Workspace::open(store_dir, args.session, std::io::stdout().is_terminal())?;
+    ws.commit = args.commit;
+    ws.actor = "repl";
+    let mut stdout = std::io::stdout();
+    if let Some(log) = &args.log {
+        if log == "-" && !interactive {
+            anyhow::bail!("stdin carries the session's commands; pass the log as a file");
+        }
+        ws.analyze(log, args.command.clone(), &mut stdout)?;
+    }
+    if let Some(cmd) = &args.run {
+        ws.run(cmd, &mut stdout)?;
+    }
+    if interactive {
+        let history = ws.store.dir().join("session-history.txt");
+        crate::repl::run_interactive(&mut ws, &history)?;
+        Ok(Outcome::Clean)
+    } else {
+        let stdin = std::io::stdin();
+        let ok = crate::repl::run_script(&mut ws, stdin.lock(), &mut stdout)?;
+        // A script whose commands failed exits 1, like a test run.
+        Ok(if ok { Outcome::Clean } else { Outcome::Found })
+    }
+}

@@ -1,0 +1,840 @@
+//! The report of one session (`cars export`, schema `cars/session/v1`): its findings,
+//! the patches proposed for them, the decisions taken and what applying them did.
+//! Built from the store only; written as markdown, json or plain text.
+
+use super::repair::{format_duration, format_time};
+use super::{format_location, truncate, Summary};
+use crate::analyze::{LineRange, Location};
+use crate::fix::Strategy;
+use crate::rules::model::{Category, Level, Severity};
+use crate::store::{AppState, Application, PatchStatus, Store, StoreError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+pub const SCHEMA: &str = "cars/session/v1";
+
+/// Lines of the text format are at most this many characters.
+pub const TEXT_WIDTH: usize = 100;
+
+/// Output formats of `cars export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    pub schema: &'static str,
+    pub session: SessionInfo,
+    pub summary: SessionSummary,
+    pub findings: Vec<FindingEntry>,
+    pub patches: Vec<PatchEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub source: String,
+    pub project: String,
+    pub command: Option<String>,
+    pub log_lines: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionSummary {
+    pub findings: u64,
+    #[serde(flatten)]
+    pub counts: Summary,
+    pub analysis_ms: u64,
+    pub first_finding_ms: Option<u64>,
+    pub patches: PatchCounts,
+}
+
+/// Patches by what ever happened to them: one that failed validation and later
+/// passed counts as both failed and validated.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PatchCounts {
+    pub proposed: u64,
+    pub approved: u64,
+    pub rejected: u64,
+    /// Written to the files at least once.
+    pub applied: u64,
+    pub validated: u64,
+    /// Failed validation (and were rolled back at once).
+    pub failed: u64,
+    /// Undone by `cars rollback`.
+    pub rolled_back: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingEntry {
+    pub id: String,
+    pub rank: usize,
+    pub level: Level,
+    pub category: Category,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub rule: String,
+    pub tool: String,
+    pub message: String,
+    pub location: Option<Location>,
+    pub test: Option<String>,
+    pub step: Option<String>,
+    pub explanation: String,
+    pub log_lines: LineRange,
+    pub occurrences: u64,
+    pub excerpt: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchEntry {
+    pub id: String,
+    pub finding: String,
+    pub rule: String,
+    pub strategy: Strategy,
+    pub origin: String,
+    pub confidence: f64,
+    pub rationale: String,
+    pub status: PatchStatus,
+    pub files: Vec<String>,
+    pub diff: String,
+    pub decisions: Vec<DecisionEntry>,
+    /// The last application; `None` when never applied.
+    pub outcome: Option<PatchOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionEntry {
+    pub at: i64,
+    /// `approve` or `reject`.
+    pub decision: &'static str,
+    pub reason: Option<String>,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchOutcome {
+    /// How many times the patch was applied.
+    pub attempts: usize,
+    pub state: AppState,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub validation_command: Option<String>,
+    /// `None`: not validated.
+    pub validation_passed: Option<bool>,
+    pub commit: Option<String>,
+    pub revert_commit: Option<String>,
+}
+
+impl SessionReport {
+    pub fn load(store: &Store, session: i64) -> Result<SessionReport, StoreError> {
+        let row = store.session(session)?;
+        let findings = store.findings(session)?;
+        let mut counts = PatchCounts::default();
+        let mut patches = Vec::new();
+        for p in store.patches(session)? {
+            let decisions = store.decisions(p.key)?;
+            let apps = store.applications(p.key)?;
+            let ever = |test: &dyn Fn(&Application) -> bool| u64::from(apps.iter().any(test));
+            counts.proposed += 1;
+            counts.approved += u64::from(decisions.iter().any(|d| d.approve));
+            counts.rejected += u64::from(decisions.iter().any(|d| !d.approve));
+            counts.applied +=
+                ever(&|a| !matches!(a.state, AppState::Applying | AppState::Interrupted));
+            counts.validated += ever(&|a| a.validation_ok == Some(true));
+            counts.failed += ever(&|a| a.validation_ok == Some(false));
+            counts.rolled_back +=
+                ever(&|a| a.state == AppState::RolledBack && a.validation_ok != Some(false));
+            let outcome = apps.last().map(|a| PatchOutcome {
+                attempts: apps.len(),
+                state: a.state,
+                started_at: a.started_at,
+                finished_at: a.finished_at,
+                validation_command: a.validation_cmd.clone(),
+                validation_passed: a.validation_ok,
+                commit: a.commit_id.clone(),
+                revert_commit: a.revert_commit.clone(),
+            });
+            patches.push(PatchEntry {
+                id: p.id,
+                finding: p.patch.finding.clone(),
+                rule: p.patch.rule.clone(),
+                strategy: p.patch.strategy,
+                origin: p.patch.origin.clone(),
+                confidence: p.patch.confidence,
+                rationale: p.patch.rationale.clone(),
+                status: p.status,
+                files: p.patch.files.iter().map(|f| f.path.clone()).collect(),
+                diff: p.patch.unified_diff(),
+                decisions: decisions
+                    .into_iter()
+                    .map(|d| DecisionEntry {
+                        at: d.at,
+                        decision: if d.approve { "approve" } else { "reject" },
+                        reason: d.reason,
+                        actor: d.actor,
+                    })
+                    .collect(),
+                outcome,
+            });
+        }
+        Ok(SessionReport {
+            schema: SCHEMA,
+            summary: SessionSummary {
+                findings: findings.len() as u64,
+                counts: Summary::of(&findings),
+                analysis_ms: row.analysis_ms,
+                first_finding_ms: row.first_finding_ms,
+                patches: counts,
+            },
+            session: SessionInfo {
+                id: row.id,
+                created_at: row.created_at,
+                source: row.source,
+                project: row.project,
+                command: row.command,
+                log_lines: row.log_lines,
+            },
+            findings: findings
+                .into_iter()
+                .map(|f| FindingEntry {
+                    id: f.id,
+                    rank: f.rank,
+                    level: f.level,
+                    category: f.category,
+                    severity: f.severity,
+                    confidence: f.confidence,
+                    rule: f.rule,
+                    tool: f.tool,
+                    message: f.message,
+                    location: f.location,
+                    test: f.test,
+                    step: f.step,
+                    explanation: f.explanation,
+                    log_lines: f.log_lines,
+                    occurrences: f.occurrences,
+                    excerpt: f.excerpt,
+                })
+                .collect(),
+            patches,
+        })
+    }
+
+    fn patches_of(&self, finding: &str) -> Vec<&str> {
+        self.patches
+            .iter()
+            .filter(|p| p.finding == finding)
+            .map(|p| p.id.as_str())
+            .collect()
+    }
+}
+
+/// Writes `report` in `format`.
+pub fn write(report: &SessionReport, format: ExportFormat, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        ExportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        ExportFormat::Markdown => write_markdown(report, out),
+        ExportFormat::Text => write_text(report, out),
+    }
+}
+
+impl FindingEntry {
+    fn location_text(&self) -> String {
+        format_location(self.location.as_ref())
+    }
+
+    /// The excerpt without the blank lines that end it.
+    fn excerpt(&self) -> &[String] {
+        let keep = self
+            .excerpt
+            .iter()
+            .rposition(|l| !l.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        &self.excerpt[..keep]
+    }
+
+    fn log_range(&self) -> String {
+        let r = self.log_lines;
+        if r.start == r.end {
+            r.start.to_string()
+        } else {
+            format!("{}-{}", r.start, r.end)
+        }
+    }
+}
+
+fn decision_text(d: &DecisionEntry) -> String {
+    let verb = if d.decision == "approve" {
+        "approved"
+    } else {
+        "rejected"
+    };
+    let mut s = format!("{verb} by {} at {} UTC", d.actor, format_time(d.at));
+    if let Some(r) = &d.reason {
+        s.push_str(&format!(": {r}"));
+    }
+    s
+}
+
+/// The outcome as a sentence; `code` renders a command or commit id.
+fn outcome_text(o: Option<&PatchOutcome>, code: &dyn Fn(&str) -> String) -> String {
+    let Some(o) = o else {
+        return "not applied.".into();
+    };
+    let state = match (o.state, o.validation_passed) {
+        (AppState::Applied, _) => "applied, in effect",
+        (AppState::RolledBack, Some(false)) => "rolled back after failing validation",
+        (AppState::RolledBack, _) => "applied, then rolled back",
+        (AppState::Interrupted, _) => "interrupted; the originals were restored",
+        (AppState::Applying | AppState::RollingBack, _) => "unfinished",
+    };
+    let mut parts = vec![format!("{state} ({} UTC)", format_time(o.started_at))];
+    if o.attempts > 1 {
+        parts.push(format!("attempt {} of {}", o.attempts, o.attempts));
+    }
+    if let Some(cmd) = &o.validation_command {
+        let verdict = match o.validation_passed {
+            Some(true) => "passed",
+            Some(false) => "failed",
+            None => "not finished",
+        };
+        parts.push(format!("validation {} {verdict}", code(cmd)));
+    }
+    if let Some(c) = &o.commit {
+        parts.push(format!("commit {}", code(c)));
+    }
+    if let Some(c) = &o.revert_commit {
+        parts.push(format!("reverted by {}", code(c)));
+    }
+    parts.join("; ") + "."
+}
+
+fn counts_text(map: &BTreeMap<String, u64>) -> String {
+    map.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn timing_text(r: &SessionReport) -> String {
+    let mut s = format!(
+        "{} log lines, analysed in {}",
+        r.session.log_lines,
+        format_duration(r.summary.analysis_ms)
+    );
+    if let Some(ms) = r.summary.first_finding_ms {
+        s.push_str(&format!(", first finding after {}", format_duration(ms)));
+    }
+    s
+}
+
+// ---- markdown ----
+
+/// The longest run of backticks in `s`.
+fn backtick_run(s: &str) -> usize {
+    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// A code span that holds `s` whatever backticks it contains.
+fn md_code(s: &str) -> String {
+    let ticks = "`".repeat(backtick_run(s) + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{}{pad}{ticks}", s.replace('\n', " "))
+}
+
+/// A fence for a block holding `content`: longer than any backtick run inside.
+fn md_fence(content: &str) -> String {
+    "`".repeat((backtick_run(content) + 1).max(3))
+}
+
+/// `s` as one line of inline markdown: code spans stay as they are; outside them,
+/// characters that would start emphasis, HTML or a link are escaped.
+fn md_inline(s: &str) -> String {
+    let s = s.replace(['\r', '\n'], " ");
+    let b = s.as_bytes();
+    let run_at = |i: usize| b[i..].iter().take_while(|&&c| c == b'`').count();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'`' {
+            let n = run_at(i);
+            let mut j = i + n;
+            let close = loop {
+                match b[j..].iter().position(|&c| c == b'`') {
+                    None => break None,
+                    Some(k) if run_at(j + k) == n => break Some(j + k),
+                    Some(k) => j += k + run_at(j + k),
+                }
+            };
+            match close {
+                Some(j) => {
+                    out.push_str(&s[i..j + n]);
+                    i = j + n;
+                }
+                None => {
+                    out.push_str(&"\\`".repeat(n));
+                    i += n;
+                }
+            }
+            continue;
+        }
+        let c = s[i..].chars().next().unwrap_or(' ');
+        if matches!(c, '\\' | '*' | '_' | '<' | '>' | '[' | ']' | '~' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// Markdown for a table cell: `|` escaped, even inside code spans (GFM reads `\|`
+/// there as a pipe).
+fn md_cell(markdown: &str) -> String {
+    let s = markdown.replace('|', "\\|");
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s
+    }
+}
+
+fn md_table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    writeln!(out, "| {} |", header.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(header.len()))?;
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    writeln!(out)
+}
+
+fn count_rows(map: &BTreeMap<String, u64>) -> Vec<Vec<String>> {
+    map.iter()
+        .map(|(k, n)| vec![md_inline(k), n.to_string()])
+        .collect()
+}
+
+fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
+    let s = &r.session;
+    writeln!(out, "# cars session {}: {}\n", s.id, md_code(&s.source))?;
+    writeln!(out, "- **created:** {} UTC", format_time(s.created_at))?;
+    writeln!(out, "- **project:** {}", md_code(&s.project))?;
+    if let Some(cmd) = &s.command {
+        writeln!(out, "- **command:** {}", md_code(cmd))?;
+    }
+    writeln!(out, "- **log:** {}\n", timing_text(r))?;
+
+    writeln!(out, "## Summary\n")?;
+    let sum = &r.summary;
+    writeln!(
+        out,
+        "{} findings, {} patches.\n",
+        sum.findings, sum.patches.proposed
+    )?;
+    if sum.findings > 0 {
+        md_table(
+            out,
+            &["category", "findings"],
+            &count_rows(&sum.counts.by_category),
+        )?;
+        md_table(
+            out,
+            &["severity", "findings"],
+            &count_rows(&sum.counts.by_severity),
+        )?;
+        if !sum.counts.by_step.is_empty() {
+            md_table(out, &["step", "findings"], &count_rows(&sum.counts.by_step))?;
+        }
+    }
+    let c = &sum.patches;
+    let patch_rows: Vec<Vec<String>> = [
+        ("proposed", c.proposed),
+        ("approved", c.approved),
+        ("rejected", c.rejected),
+        ("applied", c.applied),
+        ("validated", c.validated),
+        ("failed validation", c.failed),
+        ("rolled back", c.rolled_back),
+    ]
+    .iter()
+    .map(|(k, n)| vec![k.to_string(), n.to_string()])
+    .collect();
+    md_table(out, &["patches", "count"], &patch_rows)?;
+
+    if r.findings.is_empty() {
+        return writeln!(out, "No errors found.");
+    }
+    writeln!(out, "## Findings\n")?;
+    let rows: Vec<Vec<String>> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let loc = f.location_text();
+            vec![
+                f.id.clone(),
+                f.level.to_string(),
+                f.category.to_string(),
+                f.severity.to_string(),
+                format!("{:.2}", f.confidence),
+                if loc.is_empty() { loc } else { md_code(&loc) },
+                md_inline(&truncate(&f.message, 120)),
+                r.patches_of(&f.id).join(", "),
+            ]
+        })
+        .collect();
+    md_table(
+        out,
+        &[
+            "id",
+            "level",
+            "category",
+            "severity",
+            "confidence",
+            "location",
+            "message",
+            "patches",
+        ],
+        &rows,
+    )?;
+    for f in &r.findings {
+        writeln!(
+            out,
+            "### {}: {}\n",
+            f.id,
+            md_inline(&truncate(&f.message, 200))
+        )?;
+        writeln!(
+            out,
+            "- **rule:** {} ({}), confidence {:.2}",
+            md_code(&f.rule),
+            md_inline(&f.tool),
+            f.confidence
+        )?;
+        let loc = f.location_text();
+        if !loc.is_empty() {
+            writeln!(out, "- **location:** {}", md_code(&loc))?;
+        }
+        if let Some(t) = &f.test {
+            writeln!(out, "- **test:** {}", md_code(t))?;
+        }
+        if let Some(step) = &f.step {
+            writeln!(out, "- **step:** {}", md_inline(step))?;
+        }
+        let times = if f.occurrences > 1 {
+            format!(" ({} times)", f.occurrences)
+        } else {
+            String::new()
+        };
+        writeln!(out, "- **log lines:** {}{times}", f.log_range())?;
+        let patches = r.patches_of(&f.id);
+        if !patches.is_empty() {
+            writeln!(out, "- **patches:** {}", patches.join(", "))?;
+        }
+        writeln!(out, "\n{}\n", md_inline(&f.explanation))?;
+        if !f.excerpt().is_empty() {
+            let body = f.excerpt().join("\n");
+            let fence = md_fence(&body);
+            writeln!(out, "<details><summary>log excerpt</summary>\n")?;
+            writeln!(out, "{fence}text\n{body}\n{fence}\n\n</details>\n")?;
+        }
+    }
+
+    if r.patches.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Patches\n")?;
+    for p in &r.patches {
+        writeln!(
+            out,
+            "### {} for {}: {}\n",
+            p.id,
+            p.finding,
+            p.status.as_str()
+        )?;
+        writeln!(
+            out,
+            "- **strategy:** {}, confidence {:.2}",
+            p.strategy.as_str(),
+            p.confidence
+        )?;
+        writeln!(
+            out,
+            "- **rule:** {}, from {}",
+            md_code(&p.rule),
+            md_inline(&p.origin)
+        )?;
+        let files: Vec<String> = p.files.iter().map(|f| md_code(f)).collect();
+        writeln!(out, "- **files:** {}", files.join(", "))?;
+        writeln!(out, "\n{}\n", md_inline(&p.rationale))?;
+        let body = p.diff.trim_end_matches('\n');
+        let fence = md_fence(body);
+        writeln!(out, "{fence}diff\n{body}\n{fence}\n")?;
+        if p.decisions.is_empty() {
+            writeln!(out, "**Decisions:** none.\n")?;
+        } else {
+            writeln!(out, "**Decisions:**\n")?;
+            for d in &p.decisions {
+                writeln!(out, "- {}", md_inline(&decision_text(d)))?;
+            }
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "**Outcome:** {}\n",
+            outcome_text(p.outcome.as_ref(), &md_code)
+        )?;
+    }
+    Ok(())
+}
+
+// ---- text ----
+
+/// A line safe for a terminal: tabs expanded, control characters (ANSI escapes
+/// included) shown as `?`.
+fn plain(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                let col = out.chars().count();
+                out.push_str(&" ".repeat(8 - col % 8));
+            }
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Word-wraps `text` to `width` characters; the first line starts with `first`, the
+/// others with `rest`. A word too long for a line of its own is cut.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in plain(text).split_whitespace() {
+        let mut word = word;
+        while !word.is_empty() {
+            let (len, wlen) = (line.chars().count(), word.chars().count());
+            let gap = usize::from(!empty);
+            if len + gap + wlen <= width {
+                if !empty {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                empty = false;
+                break;
+            }
+            if empty {
+                let room = width.saturating_sub(len).max(1);
+                let cut = word.char_indices().nth(room).map_or(word.len(), |(i, _)| i);
+                line.push_str(&word[..cut]);
+                word = &word[cut..];
+            }
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            empty = true;
+        }
+    }
+    if !empty || lines.is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+/// A verbatim line (log, diff) cut into pieces of at most `width` characters, each
+/// starting with `indent`.
+fn cut(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let room = width.saturating_sub(indent.chars().count()).max(1);
+    let chars: Vec<char> = plain(text).chars().collect();
+    if chars.is_empty() {
+        return vec![indent.trim_end().to_string()];
+    }
+    chars
+        .chunks(room)
+        .map(|c| format!("{indent}{}", c.iter().collect::<String>()))
+        .collect()
+}
+
+const IND: &str = "    ";
+
+/// Writes `text` word-wrapped; lines after the first are indented.
+fn para(out: &mut dyn Write, text: &str, first: &str) -> io::Result<()> {
+    for l in wrap(text, TEXT_WIDTH, first, IND) {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
+}
+
+/// Writes a verbatim line, cut to the width.
+fn verbatim(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<()> {
+    for l in cut(text, TEXT_WIDTH, indent) {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
+}
+
+fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
+    let s = &r.session;
+    para(out, &format!("cars session {}: {}", s.id, s.source), "")?;
+    para(
+        out,
+        &format!("created {} UTC", format_time(s.created_at)),
+        IND,
+    )?;
+    para(out, &format!("project {}", s.project), IND)?;
+    if let Some(cmd) = &s.command {
+        para(out, &format!("command {cmd}"), IND)?;
+    }
+    para(out, &timing_text(r), IND)?;
+
+    let sum = &r.summary;
+    writeln!(out)?;
+    para(out, &format!("{} findings", sum.findings), "")?;
+    for (name, map) in [
+        ("by category:", &sum.counts.by_category),
+        ("by severity:", &sum.counts.by_severity),
+        ("by step:", &sum.counts.by_step),
+    ] {
+        if !map.is_empty() {
+            para(out, &format!("{name} {}", counts_text(map)), IND)?;
+        }
+    }
+    let c = &sum.patches;
+    para(
+        out,
+        &format!(
+            "{} patches: {} approved, {} rejected, {} applied, {} validated, {} failed, {} rolled back",
+            c.proposed, c.approved, c.rejected, c.applied, c.validated, c.failed, c.rolled_back
+        ),
+        "",
+    )?;
+
+    for f in &r.findings {
+        writeln!(out)?;
+        let loc = f.location_text();
+        let loc = if loc.is_empty() {
+            format!("{}:{}", s.source, f.log_lines.start)
+        } else {
+            loc
+        };
+        let head = format!(
+            "{} {} {} [{}] {:.2} {}: {}",
+            f.id, f.level, f.category, f.rule, f.confidence, loc, f.message
+        );
+        para(out, &head, "")?;
+        if let Some(t) = &f.test {
+            para(out, &format!("test: {t}"), IND)?;
+        }
+        if let Some(step) = &f.step {
+            para(out, &format!("step: {step}"), IND)?;
+        }
+        let times = if f.occurrences > 1 {
+            format!(" ({} times)", f.occurrences)
+        } else {
+            String::new()
+        };
+        para(out, &format!("log lines: {}{times}", f.log_range()), IND)?;
+        let patches = r.patches_of(&f.id);
+        if !patches.is_empty() {
+            para(out, &format!("patches: {}", patches.join(", ")), IND)?;
+        }
+        para(out, &f.explanation, IND)?;
+        for l in f.excerpt() {
+            verbatim(out, l, "    | ")?;
+        }
+    }
+
+    for p in &r.patches {
+        writeln!(out)?;
+        let head = format!(
+            "{} {} for {} {} {:.2} [{}] {}",
+            p.id,
+            p.status.as_str(),
+            p.finding,
+            p.strategy.as_str(),
+            p.confidence,
+            p.rule,
+            p.files.join(", ")
+        );
+        para(out, &head, "")?;
+        para(out, &p.rationale, IND)?;
+        para(out, &format!("from {}", p.origin), IND)?;
+        for d in &p.decisions {
+            para(out, &decision_text(d), IND)?;
+        }
+        let outcome = outcome_text(p.outcome.as_ref(), &|s: &str| format!("`{s}`"));
+        para(out, &format!("outcome: {outcome}"), IND)?;
+        for l in p.diff.lines() {
+            verbatim(out, l, IND)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
+        let text = "one two three four five";
+        assert_eq!(
+            wrap(text, 10, "", "  "),
+            ["one two", "  three", "  four", "  five"]
+        );
+        assert_eq!(wrap("", 10, "> ", "  "), [">"]);
+        let long = "x".repeat(25);
+        let lines = wrap(&format!("a {long} b"), 10, "", "");
+        assert_eq!(lines, ["a", "xxxxxxxxxx", "xxxxxxxxxx", "xxxxx b"]);
+        assert!(wrap(&"é".repeat(250), 100, "    ", "    ")
+            .iter()
+            .all(|l| l.chars().count() <= 100));
+    }
+
+    #[test]
+    fn cut_keeps_verbatim_lines_whole_and_drops_escapes() {
+        assert_eq!(cut("  a  b", 10, "| "), ["|   a  b"]);
+        assert_eq!(cut("abcdefgh", 6, "| "), ["| abcd", "| efgh"]);
+        assert_eq!(cut("", 6, "    "), [""]);
+        // Tabs go to the next multiple of 8; an ANSI escape is not passed through.
+        assert_eq!(cut("ab\tc", 40, ""), ["ab      c"]);
+        assert_eq!(cut("\x1b[31mred", 40, ""), ["?[31mred"]);
+    }
+
+    #[test]
+    fn markdown_inline_escapes_outside_code_spans_only() {
+        assert_eq!(
+            md_inline("no method `lenn` for Vec<i32> *here*"),
+            "no method `lenn` for Vec\\<i32\\> \\*here\\*"
+        );
+        assert_eq!(md_inline("`a<b>` and ``x`y``"), "`a<b>` and ``x`y``");
+        // A backtick that is never closed is a literal backtick.
+        assert_eq!(md_inline("it's `open"), "it's \\`open");
+        assert_eq!(md_inline("C:\\dir\nnext"), "C:\\\\dir next");
+        assert_eq!(md_cell(&md_inline("a | `b|c`")), "a \\| `b\\|c`");
+        assert_eq!(md_cell(""), "-");
+    }
+
+    #[test]
+    fn code_spans_and_fences_outgrow_the_backticks_inside() {
+        assert_eq!(md_code("cargo build"), "`cargo build`");
+        assert_eq!(md_code("a `b` c"), "``a `b` c``");
+        assert_eq!(md_code("`x`"), "`` `x` ``");
+        assert_eq!(md_fence("plain"), "```");
+        assert_eq!(md_fence("has ``` inside"), "````");
+        assert_eq!(md_fence("and ````` five"), "``````");
+    }
+}
