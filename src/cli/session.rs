@@ -54,7 +54,8 @@ pub fn run(args: SessionArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcom
     }
     if interactive {
         let history = ws.store.dir().join("session-history.txt");
-        crate::repl::run_interactive(&mut ws, &history)?;
+        let continuing = args.log.is_none() && args.run.is_none();
+        crate::repl::run_interactive(&mut ws, &history, continuing)?;
         Ok(Outcome::Clean)
     } else {
         let stdin = std::io::stdin();

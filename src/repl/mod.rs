@@ -236,10 +236,15 @@ pub fn run_script(
 }
 
 /// The interactive loop on a terminal.
-pub fn run_interactive(ws: &mut Workspace, history: &std::path::Path) -> anyhow::Result<()> {
+pub fn run_interactive(
+    ws: &mut Workspace,
+    history: &std::path::Path,
+    continuing: bool,
+) -> anyhow::Result<()> {
     use rustyline::error::ReadlineError;
     let config = rustyline::Config::builder()
         .auto_add_history(true)
+        .completion_type(rustyline::CompletionType::List)
         .max_history_size(2000)?
         .build();
     let mut editor: rustyline::Editor<complete::Helper, rustyline::history::FileHistory> =
@@ -251,7 +256,7 @@ pub fn run_interactive(ws: &mut Workspace, history: &std::path::Path) -> anyhow:
         out,
         "cars session: `help` lists the commands, Tab completes, Ctrl-D quits."
     )?;
-    if let Some(s) = ws.session {
+    if let (Some(s), true) = (ws.session, continuing) {
         writeln!(out, "continuing session {s}; `list` shows its findings.")?;
     }
     loop {
