@@ -3,11 +3,10 @@
 //! Built from the store only; written as markdown, json or plain text.
 
 use super::repair::{format_duration, format_time};
-use super::{format_location, truncate, Summary};
-use crate::analyze::{LineRange, Location};
+use super::{location_text, truncate, Summary};
+use crate::analyze::Finding;
 use crate::fix::Strategy;
-use crate::rules::model::{Category, Level, Severity};
-use crate::store::{AppState, Application, PatchStatus, Store, StoreError};
+use crate::store::{AppState, Application, Decision, PatchStatus, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -71,23 +70,11 @@ pub struct PatchCounts {
     pub rolled_back: u64,
 }
 
+/// The `cars/analysis/v1` finding object and its log excerpt.
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingEntry {
-    pub id: String,
-    pub rank: usize,
-    pub level: Level,
-    pub category: Category,
-    pub severity: Severity,
-    pub confidence: f64,
-    pub rule: String,
-    pub tool: String,
-    pub message: String,
-    pub location: Option<Location>,
-    pub test: Option<String>,
-    pub step: Option<String>,
-    pub explanation: String,
-    pub log_lines: LineRange,
-    pub occurrences: u64,
+    #[serde(flatten)]
+    pub finding: Finding,
     pub excerpt: Vec<String>,
 }
 
@@ -103,18 +90,9 @@ pub struct PatchEntry {
     pub status: PatchStatus,
     pub files: Vec<String>,
     pub diff: String,
-    pub decisions: Vec<DecisionEntry>,
+    pub decisions: Vec<Decision>,
     /// The last application; `None` when never applied.
     pub outcome: Option<PatchOutcome>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DecisionEntry {
-    pub at: i64,
-    /// `approve` or `reject`.
-    pub decision: &'static str,
-    pub reason: Option<String>,
-    pub actor: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -171,15 +149,7 @@ impl SessionReport {
                 status: p.status,
                 files: p.patch.files.iter().map(|f| f.path.clone()).collect(),
                 diff: p.patch.unified_diff(),
-                decisions: decisions
-                    .into_iter()
-                    .map(|d| DecisionEntry {
-                        at: d.at,
-                        decision: if d.approve { "approve" } else { "reject" },
-                        reason: d.reason,
-                        actor: d.actor,
-                    })
-                    .collect(),
+                decisions,
                 outcome,
             });
         }
@@ -202,23 +172,9 @@ impl SessionReport {
             },
             findings: findings
                 .into_iter()
-                .map(|f| FindingEntry {
-                    id: f.id,
-                    rank: f.rank,
-                    level: f.level,
-                    category: f.category,
-                    severity: f.severity,
-                    confidence: f.confidence,
-                    rule: f.rule,
-                    tool: f.tool,
-                    message: f.message,
-                    location: f.location,
-                    test: f.test,
-                    step: f.step,
-                    explanation: f.explanation,
-                    log_lines: f.log_lines,
-                    occurrences: f.occurrences,
-                    excerpt: f.excerpt,
+                .map(|mut f| FindingEntry {
+                    excerpt: std::mem::take(&mut f.excerpt),
+                    finding: f,
                 })
                 .collect(),
             patches,
@@ -247,10 +203,6 @@ pub fn write(report: &SessionReport, format: ExportFormat, out: &mut dyn Write) 
 }
 
 impl FindingEntry {
-    fn location_text(&self) -> String {
-        format_location(self.location.as_ref())
-    }
-
     /// The excerpt without the blank lines that end it.
     fn excerpt(&self) -> &[String] {
         let keep = self
@@ -262,7 +214,7 @@ impl FindingEntry {
     }
 
     fn log_range(&self) -> String {
-        let r = self.log_lines;
+        let r = self.finding.log_lines;
         if r.start == r.end {
             r.start.to_string()
         } else {
@@ -271,12 +223,8 @@ impl FindingEntry {
     }
 }
 
-fn decision_text(d: &DecisionEntry) -> String {
-    let verb = if d.decision == "approve" {
-        "approved"
-    } else {
-        "rejected"
-    };
+fn decision_text(d: &Decision) -> String {
+    let verb = if d.approve { "approved" } else { "rejected" };
     let mut s = format!("{verb} by {} at {} UTC", d.actor, format_time(d.at));
     if let Some(r) = &d.reason {
         s.push_str(&format!(": {r}"));
@@ -289,17 +237,18 @@ fn outcome_text(o: Option<&PatchOutcome>, code: &dyn Fn(&str) -> String) -> Stri
     let Some(o) = o else {
         return "not applied.".into();
     };
-    let state = match (o.state, o.validation_passed) {
-        (AppState::Applied, _) => "applied, in effect",
-        (AppState::RolledBack, Some(false)) => "rolled back after failing validation",
-        (AppState::RolledBack, _) => "applied, then rolled back",
-        (AppState::Interrupted, _) => "interrupted; the originals were restored",
-        (AppState::Applying | AppState::RollingBack, _) => "unfinished",
+    let at = |ms: i64| format!("{} UTC", format_time(ms));
+    let started = at(o.started_at);
+    let first = match o.state {
+        AppState::Interrupted => format!("interrupted at {started}; the originals were restored"),
+        AppState::Applying | AppState::RollingBack => format!("unfinished (started {started})"),
+        AppState::Applied | AppState::RolledBack => format!("applied at {started}"),
     };
-    let mut parts = vec![format!("{state} ({} UTC)", format_time(o.started_at))];
-    if o.attempts > 1 {
-        parts.push(format!("attempt {} of {}", o.attempts, o.attempts));
-    }
+    let mut parts = vec![if o.attempts > 1 {
+        format!("last of {} attempts: {first}", o.attempts)
+    } else {
+        first
+    }];
     if let Some(cmd) = &o.validation_command {
         let verdict = match o.validation_passed {
             Some(true) => "passed",
@@ -311,8 +260,14 @@ fn outcome_text(o: Option<&PatchOutcome>, code: &dyn Fn(&str) -> String) -> Stri
     if let Some(c) = &o.commit {
         parts.push(format!("commit {}", code(c)));
     }
+    match (o.state, o.validation_passed, o.finished_at) {
+        (AppState::Applied, ..) => parts.push("in effect".into()),
+        (AppState::RolledBack, Some(false), _) => parts.push("rolled back at once".into()),
+        (AppState::RolledBack, _, Some(end)) => parts.push(format!("rolled back at {}", at(end))),
+        _ => {}
+    }
     if let Some(c) = &o.revert_commit {
-        parts.push(format!("reverted by {}", code(c)));
+        parts.push(format!("revert commit {}", code(c)));
     }
     parts.join("; ") + "."
 }
@@ -481,8 +436,9 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<Vec<String>> = r
         .findings
         .iter()
-        .map(|f| {
-            let loc = f.location_text();
+        .map(|e| {
+            let f = &e.finding;
+            let loc = location_text(f);
             vec![
                 f.id.clone(),
                 f.level.to_string(),
@@ -509,7 +465,8 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
         ],
         &rows,
     )?;
-    for f in &r.findings {
+    for e in &r.findings {
+        let f = &e.finding;
         writeln!(
             out,
             "### {}: {}\n",
@@ -523,7 +480,7 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
             md_inline(&f.tool),
             f.confidence
         )?;
-        let loc = f.location_text();
+        let loc = location_text(f);
         if !loc.is_empty() {
             writeln!(out, "- **location:** {}", md_code(&loc))?;
         }
@@ -538,14 +495,14 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
         } else {
             String::new()
         };
-        writeln!(out, "- **log lines:** {}{times}", f.log_range())?;
+        writeln!(out, "- **log lines:** {}{times}", e.log_range())?;
         let patches = r.patches_of(&f.id);
         if !patches.is_empty() {
             writeln!(out, "- **patches:** {}", patches.join(", "))?;
         }
         writeln!(out, "\n{}\n", md_inline(&f.explanation))?;
-        if !f.excerpt().is_empty() {
-            let body = f.excerpt().join("\n");
+        if !e.excerpt().is_empty() {
+            let body = e.excerpt().join("\n");
             let fence = md_fence(&body);
             writeln!(out, "<details><summary>log excerpt</summary>\n")?;
             writeln!(out, "{fence}text\n{body}\n{fence}\n\n</details>\n")?;
@@ -716,15 +673,16 @@ fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     para(
         out,
         &format!(
-            "{} patches: {} approved, {} rejected, {} applied, {} validated, {} failed, {} rolled back",
+            "{} patches: {} approved, {} rejected, {} applied, {} validated, {} failed validation, {} rolled back",
             c.proposed, c.approved, c.rejected, c.applied, c.validated, c.failed, c.rolled_back
         ),
         "",
     )?;
 
-    for f in &r.findings {
+    for e in &r.findings {
+        let f = &e.finding;
         writeln!(out)?;
-        let loc = f.location_text();
+        let loc = location_text(f);
         let loc = if loc.is_empty() {
             format!("{}:{}", s.source, f.log_lines.start)
         } else {
@@ -746,13 +704,13 @@ fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
         } else {
             String::new()
         };
-        para(out, &format!("log lines: {}{times}", f.log_range()), IND)?;
+        para(out, &format!("log lines: {}{times}", e.log_range()), IND)?;
         let patches = r.patches_of(&f.id);
         if !patches.is_empty() {
             para(out, &format!("patches: {}", patches.join(", ")), IND)?;
         }
         para(out, &f.explanation, IND)?;
-        for l in f.excerpt() {
+        for l in e.excerpt() {
             verbatim(out, l, "    | ")?;
         }
     }
