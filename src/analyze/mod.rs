@@ -664,6 +664,13 @@ impl<'m, 'r> Analyzer<'m, 'r> {
 
     /// Ends the analysis: closes open blocks, explains unexplained failures, drops
     /// baseline noise, merges duplicates and ranks.
+    /// The findings so far, ranked, without ending the analysis: for live views of a
+    /// running job. A block still open and failure-context fallbacks only appear
+    /// in `finish`.
+    pub fn snapshot(&self) -> Vec<Finding> {
+        rank::rank(self.m.rules, self.cands.clone(), &self.steps)
+    }
+
     pub fn finish(mut self) -> Analysis {
         self.close_block();
         let failures = std::mem::take(&mut self.failures);
