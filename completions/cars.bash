@@ -67,6 +67,9 @@ _cars() {
             cars,stats)
                 cmd="cars__subcmd__stats"
                 ;;
+            cars,watch)
+                cmd="cars__subcmd__watch"
+                ;;
             cars__subcmd__help,analyze)
                 cmd="cars__subcmd__help__subcmd__analyze"
                 ;;
@@ -118,6 +121,9 @@ _cars() {
             cars__subcmd__help,stats)
                 cmd="cars__subcmd__help__subcmd__stats"
                 ;;
+            cars__subcmd__help,watch)
+                cmd="cars__subcmd__help__subcmd__watch"
+                ;;
             cars__subcmd__help__subcmd__rules,check)
                 cmd="cars__subcmd__help__subcmd__rules__subcmd__check"
                 ;;
@@ -149,7 +155,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run list show explain diff reject patch apply rollback history stats export rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch apply rollback history stats export rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,7 +361,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run list show explain diff reject patch apply rollback history stats export rules completions help"
+            opts="analyze session run watch list show explain diff reject patch apply rollback history stats export rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -621,6 +627,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -965,6 +985,32 @@ _cars() {
                     ;;
                 -f)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__watch)
+            opts="-f -h --job --log --follow --commit --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --store)

@@ -1,8 +1,10 @@
 //! Project settings from `.cars.toml` at the project root (after the user's
-//! `~/.config/cars/config.toml`): the confidence gates for now. Unknown keys are an
-//! error, so a typo never silently falls back to a default.
+//! `~/.config/cars/config.toml`): the confidence gates, and the jobs `cars watch`
+//! runs (`[watch]`, `[[job]]`). Unknown keys are an error, so a typo never silently
+//! falls back to a default.
 
 use crate::repair::Gates;
+use crate::watch::jobs::{Job, WatchConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +13,10 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     #[serde(default)]
     pub gates: Gates,
+    #[serde(default)]
+    pub watch: WatchConfig,
+    #[serde(default, rename = "job")]
+    pub jobs: Vec<Job>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +55,7 @@ impl Config {
                 g.force, g.approve, g.auto
             ));
         }
+        crate::watch::jobs::validate(&config.watch, &config.jobs)?;
         Ok(config)
     }
 }

@@ -11,3 +11,4 @@ pub mod repair;
 pub mod report;
 pub mod rules;
 pub mod store;
+pub mod watch;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod repl;
+mod tui;
 
 use std::process::ExitCode;
 

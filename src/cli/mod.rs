@@ -12,6 +12,7 @@ mod progress;
 mod rules;
 mod run;
 mod session;
+mod watch;
 pub mod workspace;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +51,8 @@ pub enum Command {
     Session(session::SessionArgs),
     /// Run a command, stream its output, analyze it and record a session
     Run(run::RunArgs),
+    /// Run the project's jobs in a live TUI; re-run on change; approve fixes with a key
+    Watch(watch::WatchArgs),
     #[command(flatten)]
     Inspect(inspect::InspectCommand),
     /// Propose a fix diff for each finding of a session
@@ -94,6 +97,7 @@ pub fn run() -> ExitCode {
         Command::Analyze(args) => analyze::run(args, store),
         Command::Session(args) => session::run(args, store),
         Command::Run(args) => run::run(args, store),
+        Command::Watch(args) => watch::run(args, store),
         Command::Inspect(cmd) => inspect::run(cmd, store),
         Command::Export(args) => export::run(args, store),
         Command::Patch(args) => patch::run(args, store),
@@ -152,7 +156,15 @@ pub fn write_atomically(
 pub fn open_store(store_dir: Option<&std::path::Path>) -> anyhow::Result<cars::store::Store> {
     use anyhow::Context;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let location = cars::store::locate(&cwd, store_dir);
+    open_store_at(&cwd, store_dir)
+}
+
+/// `open_store` for the project containing `dir`.
+pub fn open_store_at(
+    dir: &std::path::Path,
+    store_dir: Option<&std::path::Path>,
+) -> anyhow::Result<cars::store::Store> {
+    let location = cars::store::locate(dir, store_dir);
     let mut store = cars::store::Store::open(&location)?;
     for r in cars::repair::recover(&mut store)? {
         let what = match r.was {

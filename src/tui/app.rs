@@ -1,0 +1,625 @@
+//! The watch screen's state and how it changes: `update` takes one `Action` (a key,
+//! a runner event, a file change, a tick, the result of an engine call) and returns
+//! the `Effect`s the loop must carry out (start a job, propose, apply...). No I/O
+//! here, so screens can be tested by feeding actions.
+
+use cars::analyze::{Analysis, Analyzer, Finding, Matcher, Options};
+use cars::rules::model::{Category, Level};
+use cars::watch::jobs::Job;
+use cars::watch::runner::RunEvent;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What happened, from the loop's point of view.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Run {
+        project: usize,
+        event: RunEvent,
+    },
+    Changed {
+        project: usize,
+        jobs: Vec<usize>,
+    },
+    /// Time passed: refresh live findings and the elapsed clock.
+    Tick,
+    /// A finished run was recorded as a store session.
+    Recorded {
+        project: usize,
+        job: usize,
+        session: i64,
+    },
+    /// Patches proposed for a finding, or why none.
+    Proposed {
+        project: usize,
+        job: usize,
+        finding: String,
+        result: Result<Vec<PatchView>, String>,
+    },
+    /// An engine action finished (apply, reject, undo): a line for the status bar.
+    Done {
+        message: String,
+        rerun: Option<(usize, usize)>,
+    },
+    Resize,
+}
+
+/// What the loop must do.
+#[derive(Debug, PartialEq)]
+pub enum Effect {
+    Start {
+        project: usize,
+        job: usize,
+    },
+    Record {
+        project: usize,
+        job: usize,
+        analysis: Box<AnalysisBox>,
+    },
+    Propose {
+        project: usize,
+        job: usize,
+        session: i64,
+        finding: String,
+    },
+    Approve {
+        project: usize,
+        job: usize,
+        session: i64,
+        patch: String,
+    },
+    Reject {
+        project: usize,
+        session: i64,
+        patch: String,
+    },
+    Undo {
+        project: usize,
+        job: usize,
+    },
+    Quit,
+}
+
+/// An analysis to record (boxed: it is large, and `Effect` derives PartialEq for tests).
+#[derive(Debug)]
+pub struct AnalysisBox(pub Analysis);
+
+impl PartialEq for AnalysisBox {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.findings.len() == other.0.findings.len() && self.0.lines == other.0.lines
+    }
+}
+
+/// A proposed patch as the screen shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchView {
+    pub id: String,
+    pub confidence: f64,
+    pub gate: String,
+    pub rationale: String,
+    pub diff: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Idle,
+    Running,
+    Passed,
+    Failed(Option<i32>),
+    CannotStart(String),
+}
+
+pub struct JobState<'m> {
+    pub job: Job,
+    pub status: Status,
+    pub run: u64,
+    pub started: Option<Instant>,
+    pub elapsed: Option<Duration>,
+    /// The raw tail of the job's output, at most `output_cap` lines.
+    pub output: VecDeque<String>,
+    pub lines: u64,
+    pub findings: Vec<Finding>,
+    /// The store session of the last finished run.
+    pub session: Option<i64>,
+    /// Patches proposed per finding id, or why there is none.
+    pub patches: BTreeMap<String, Result<Vec<PatchView>, String>>,
+    analyzer: Option<Analyzer<'m, 'm>>,
+    dirty: bool,
+}
+
+pub struct ProjectState<'m> {
+    pub name: String,
+    pub jobs: Vec<JobState<'m>>,
+    pub current: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Findings,
+    Detail,
+    Output,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Search(String),
+    Help,
+}
+
+pub struct App<'m> {
+    matcher: &'m Matcher<'m>,
+    opts: &'m Options,
+    pub projects: Vec<ProjectState<'m>>,
+    pub current: usize,
+    pub focus: Pane,
+    pub selected: usize,
+    pub filter: Option<Category>,
+    pub search: String,
+    pub mode: Mode,
+    /// Lines scrolled in the detail pane.
+    pub detail_scroll: u16,
+    pub paused: bool,
+    pub color: bool,
+    pub output_cap: usize,
+    /// A message for the status bar.
+    pub status: String,
+    /// An engine action in flight (validation runs the job): file changes wait.
+    pub busy: Option<String>,
+    /// Clock of the app, so tests can freeze it.
+    pub now: fn() -> Instant,
+}
+
+/// The categories `f` cycles through.
+const FILTERS: &[Category] = &[
+    Category::Build,
+    Category::Syntax,
+    Category::Type,
+    Category::Lint,
+    Category::Test,
+    Category::Dependency,
+    Category::Config,
+];
+
+impl<'m> App<'m> {
+    pub fn new(
+        matcher: &'m Matcher<'m>,
+        opts: &'m Options,
+        projects: Vec<(String, PathBuf, Vec<Job>)>,
+        output_cap: usize,
+        color: bool,
+    ) -> App<'m> {
+        let projects = projects
+            .into_iter()
+            .map(|(name, _root, jobs)| ProjectState {
+                name,
+                current: 0,
+                jobs: jobs
+                    .into_iter()
+                    .map(|job| JobState {
+                        job,
+                        status: Status::Idle,
+                        run: 0,
+                        started: None,
+                        elapsed: None,
+                        output: VecDeque::new(),
+                        lines: 0,
+                        findings: Vec::new(),
+                        session: None,
+                        patches: BTreeMap::new(),
+                        analyzer: None,
+                        dirty: false,
+                    })
+                    .collect(),
+            })
+            .collect();
+        App {
+            matcher,
+            opts,
+            projects,
+            current: 0,
+            focus: Pane::Findings,
+            selected: 0,
+            filter: None,
+            search: String::new(),
+            mode: Mode::Normal,
+            detail_scroll: 0,
+            paused: false,
+            color,
+            output_cap: output_cap.max(10),
+            status: "? shows the keys".into(),
+            busy: None,
+            now: Instant::now,
+        }
+    }
+
+    pub fn project(&self) -> &ProjectState<'m> {
+        &self.projects[self.current]
+    }
+
+    pub fn job(&self) -> &JobState<'m> {
+        let p = self.project();
+        &p.jobs[p.current]
+    }
+
+    fn job_mut(&mut self, project: usize, job: usize) -> Option<&mut JobState<'m>> {
+        self.projects.get_mut(project)?.jobs.get_mut(job)
+    }
+
+    /// The findings of the current job after the category filter and search.
+    pub fn visible(&self) -> Vec<&Finding> {
+        let search = self.search.to_ascii_lowercase();
+        self.job()
+            .findings
+            .iter()
+            .filter(|f| self.filter.is_none_or(|c| f.category == c))
+            .filter(|f| {
+                search.is_empty()
+                    || f.message.to_ascii_lowercase().contains(&search)
+                    || f.location
+                        .as_ref()
+                        .is_some_and(|l| l.file.to_ascii_lowercase().contains(&search))
+            })
+            .collect()
+    }
+
+    pub fn selected_finding(&self) -> Option<&Finding> {
+        self.visible().get(self.selected).copied()
+    }
+
+    /// Counts of the current job's findings: (errors, warnings).
+    pub fn counts(&self) -> (usize, usize) {
+        let f = &self.job().findings;
+        let errors = f.iter().filter(|f| f.level == Level::Error).count();
+        (errors, f.len() - errors)
+    }
+
+    /// Starts every job of every project (the first run).
+    pub fn start_all(&self) -> Vec<Effect> {
+        self.projects
+            .iter()
+            .enumerate()
+            .flat_map(|(p, proj)| {
+                (0..proj.jobs.len()).map(move |j| Effect::Start { project: p, job: j })
+            })
+            .collect()
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.key(key),
+            Action::Run { project, event } => self.run_event(project, event),
+            Action::Changed { project, jobs } => {
+                if self.paused || self.busy.is_some() {
+                    return Vec::new();
+                }
+                jobs.into_iter()
+                    .map(|job| Effect::Start { project, job })
+                    .collect()
+            }
+            Action::Tick => {
+                let now = (self.now)();
+                for p in &mut self.projects {
+                    for j in &mut p.jobs {
+                        if let (Status::Running, Some(s)) = (&j.status, j.started) {
+                            j.elapsed = Some(now.duration_since(s));
+                        }
+                        if j.dirty {
+                            if let Some(a) = &j.analyzer {
+                                j.findings = a.snapshot();
+                            }
+                            j.dirty = false;
+                        }
+                    }
+                }
+                self.clamp();
+                Vec::new()
+            }
+            Action::Recorded {
+                project,
+                job,
+                session,
+            } => {
+                if let Some(j) = self.job_mut(project, job) {
+                    j.session = Some(session);
+                }
+                Vec::new()
+            }
+            Action::Proposed {
+                project,
+                job,
+                finding,
+                result,
+            } => {
+                self.status = match &result {
+                    Ok(p) if !p.is_empty() => format!(
+                        "{finding}: {} proposed ({}); a applies the first",
+                        p.iter()
+                            .map(|p| p.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        p[0].gate
+                    ),
+                    Ok(_) => format!("{finding}: no patch"),
+                    Err(why) => format!("{finding}: no patch: {why}"),
+                };
+                if let Some(j) = self.job_mut(project, job) {
+                    j.patches.insert(finding, result);
+                }
+                self.detail_scroll = 0;
+                Vec::new()
+            }
+            Action::Done { message, rerun } => {
+                self.status = message;
+                self.busy = None;
+                match rerun {
+                    Some((project, job)) => vec![Effect::Start { project, job }],
+                    None => Vec::new(),
+                }
+            }
+            Action::Resize => Vec::new(),
+        }
+    }
+
+    fn run_event(&mut self, project: usize, event: RunEvent) -> Vec<Effect> {
+        let now = (self.now)();
+        let (matcher, opts, cap) = (self.matcher, self.opts, self.output_cap);
+        let mut effects = Vec::new();
+        match event {
+            RunEvent::Started { job, run } => {
+                if let Some(j) = self.job_mut(project, job) {
+                    j.run = run;
+                    j.status = Status::Running;
+                    j.started = Some(now);
+                    j.elapsed = Some(Duration::ZERO);
+                    j.output.clear();
+                    j.lines = 0;
+                    j.patches.clear();
+                    j.analyzer = Some(Analyzer::new(matcher, opts, j.job.name.clone()));
+                }
+            }
+            RunEvent::Line { job, run, text, .. } => {
+                if let Some(j) = self.job_mut(project, job).filter(|j| j.run == run) {
+                    j.lines += 1;
+                    if let Some(a) = &mut j.analyzer {
+                        let mut line = text.clone();
+                        line.push('\n');
+                        a.feed(line.as_bytes());
+                        j.dirty = true;
+                    }
+                    if j.output.len() >= cap {
+                        j.output.pop_front();
+                    }
+                    j.output.push_back(text);
+                }
+            }
+            RunEvent::Finished {
+                job,
+                run,
+                success,
+                code,
+                elapsed,
+            } => {
+                if let Some(j) = self.job_mut(project, job).filter(|j| j.run == run) {
+                    j.status = if success {
+                        Status::Passed
+                    } else {
+                        Status::Failed(code)
+                    };
+                    j.elapsed = Some(elapsed);
+                    j.dirty = false;
+                    if let Some(a) = j.analyzer.take() {
+                        let analysis = a.finish();
+                        j.findings = analysis.findings.clone();
+                        effects.push(Effect::Record {
+                            project,
+                            job,
+                            analysis: Box::new(AnalysisBox(analysis)),
+                        });
+                    }
+                }
+            }
+            RunEvent::FailedToStart { job, run, error } => {
+                if let Some(j) = self.job_mut(project, job).filter(|j| j.run == run) {
+                    j.status = Status::CannotStart(error);
+                    j.analyzer = None;
+                }
+            }
+        }
+        self.clamp();
+        effects
+    }
+
+    fn clamp(&mut self) {
+        let n = self.visible().len();
+        if self.selected >= n {
+            self.selected = n.saturating_sub(1);
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return vec![Effect::Quit];
+        }
+        match self.mode.clone() {
+            Mode::Help => {
+                self.mode = Mode::Normal;
+                return Vec::new();
+            }
+            Mode::Search(mut text) => {
+                match key.code {
+                    KeyCode::Enter => {
+                        self.search = text;
+                        self.mode = Mode::Normal;
+                        self.selected = 0;
+                        self.status = if self.search.is_empty() {
+                            "search cleared".into()
+                        } else {
+                            format!("showing findings matching `{}`", self.search)
+                        };
+                    }
+                    KeyCode::Esc => self.mode = Mode::Normal,
+                    KeyCode::Backspace => {
+                        text.pop();
+                        self.mode = Mode::Search(text);
+                    }
+                    KeyCode::Char(c) => {
+                        text.push(c);
+                        self.mode = Mode::Search(text);
+                    }
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            Mode::Normal => {}
+        }
+        let (project, job) = (self.current, self.project().current);
+        match key.code {
+            KeyCode::Char('q') => return vec![Effect::Quit],
+            KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Down | KeyCode::Char('j') if self.focus == Pane::Detail => {
+                self.detail_scroll = self.detail_scroll.saturating_add(1)
+            }
+            KeyCode::Up | KeyCode::Char('k') if self.focus == Pane::Detail => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(1)
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                let n = self.visible().len();
+                if n > 0 {
+                    self.selected = (self.selected + 1).min(n - 1);
+                }
+                self.detail_scroll = 0;
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.selected = self.selected.saturating_sub(1);
+                self.detail_scroll = 0;
+            }
+            KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
+            KeyCode::End | KeyCode::Char('G') => {
+                self.selected = self.visible().len().saturating_sub(1)
+            }
+            KeyCode::Enter => self.focus = Pane::Detail,
+            KeyCode::Esc => {
+                self.focus = Pane::Findings;
+                self.search.clear();
+            }
+            KeyCode::Tab => {
+                self.focus = match self.focus {
+                    Pane::Findings => Pane::Detail,
+                    Pane::Detail => Pane::Output,
+                    Pane::Output => Pane::Findings,
+                }
+            }
+            KeyCode::Char('f') => {
+                self.filter = match self.filter {
+                    None => Some(FILTERS[0]),
+                    Some(c) => FILTERS
+                        .iter()
+                        .position(|x| *x == c)
+                        .and_then(|i| FILTERS.get(i + 1))
+                        .copied(),
+                };
+                self.selected = 0;
+                self.status = match self.filter {
+                    Some(c) => format!("showing {c} findings (f: next category)"),
+                    None => "showing all findings".into(),
+                };
+            }
+            KeyCode::Char('/') => self.mode = Mode::Search(String::new()),
+            KeyCode::Char(' ') => {
+                self.paused = !self.paused;
+                self.status = if self.paused {
+                    "watching paused: file changes do not re-run jobs (space resumes)".into()
+                } else {
+                    "watching resumed".into()
+                };
+            }
+            KeyCode::Char('R') | KeyCode::F(5) => return vec![Effect::Start { project, job }],
+            KeyCode::Char(c @ '1'..='9') => {
+                let i = c as usize - '1' as usize;
+                if i < self.project().jobs.len() {
+                    self.projects[project].current = i;
+                    self.selected = 0;
+                }
+            }
+            KeyCode::Char(']') => {
+                self.current = (self.current + 1) % self.projects.len();
+                self.selected = 0;
+            }
+            KeyCode::Char('[') => {
+                self.current = (self.current + self.projects.len() - 1) % self.projects.len();
+                self.selected = 0;
+            }
+            KeyCode::Char('p') => {
+                return self.on_finding(|session, finding| Effect::Propose {
+                    project,
+                    job,
+                    session,
+                    finding,
+                })
+            }
+            KeyCode::Char('a') => {
+                if self.busy.is_some() {
+                    self.status = "wait: an apply is still validating".into();
+                    return Vec::new();
+                }
+                match self.first_patch() {
+                    Some((session, patch)) => {
+                        self.busy = Some(format!(
+                            "applying {patch}, re-running {}",
+                            self.job().job.name
+                        ));
+                        self.status = self.busy.clone().unwrap_or_default();
+                        return vec![Effect::Approve {
+                            project,
+                            job,
+                            session,
+                            patch,
+                        }];
+                    }
+                    None => self.status = "no patch for this finding yet: press p".into(),
+                }
+            }
+            KeyCode::Char('r') => match self.first_patch() {
+                Some((session, patch)) => {
+                    return vec![Effect::Reject {
+                        project,
+                        session,
+                        patch,
+                    }]
+                }
+                None => self.status = "no patch to reject".into(),
+            },
+            KeyCode::Char('u') if self.busy.is_none() => {
+                return vec![Effect::Undo { project, job }]
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_finding(&mut self, make: impl FnOnce(i64, String) -> Effect) -> Vec<Effect> {
+        let Some(id) = self.selected_finding().map(|f| f.id.clone()) else {
+            self.status = "no finding selected".into();
+            return Vec::new();
+        };
+        match self.job().session {
+            Some(session) if self.job().status != Status::Running => vec![make(session, id)],
+            _ => {
+                self.status = "wait for the run to finish".into();
+                Vec::new()
+            }
+        }
+    }
+
+    /// The session and first proposed patch of the selected finding.
+    fn first_patch(&self) -> Option<(i64, String)> {
+        let f = self.selected_finding()?;
+        let job = self.job();
+        let patches = job.patches.get(&f.id)?.as_ref().ok()?;
+        Some((job.session?, patches.first()?.id.clone()))
+    }
+}

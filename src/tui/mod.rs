@@ -1,0 +1,308 @@
+//! The ratatui front end of `cars watch`: `app` holds state and turns actions into
+//! effects, `draw` renders it, and this module runs the loop (generic over the
+//! backend, so tests drive it with `TestBackend`), carries out effects through the
+//! same engine API as the CLI, and guarantees the terminal is restored.
+
+pub mod app;
+pub mod draw;
+
+use app::{Action, App, Effect, PatchView};
+use cars::analyze::Matcher;
+use cars::fix::template::Templates;
+use cars::repair::{self, run::ShellRunner, ApplyOptions, Gates};
+use cars::rules::{RuleSet, RuleSources};
+use cars::store::{SessionMeta, Store};
+use cars::watch::jobs::Job;
+use cars::watch::runner::Runner;
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+/// How often live findings and clocks refresh when nothing else happens.
+pub const TICK: Duration = Duration::from_millis(200);
+/// At most this many redraws per second, however fast a job prints.
+const FRAME: Duration = Duration::from_millis(33);
+/// Actions handled between two redraws at most, so keys are never starved.
+const BATCH: usize = 20_000;
+
+/// Set by SIGTERM/SIGHUP: the loop ends and the terminal is restored.
+pub static TERMINATE: AtomicBool = AtomicBool::new(false);
+
+/// Runs the loop until the user quits: draws, waits for actions (or a tick), applies
+/// them in batches, and hands effects to `execute` (which returns false to quit).
+pub fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    actions: &Receiver<Action>,
+    execute: &mut dyn FnMut(Effect),
+) -> std::io::Result<()> {
+    for e in app.start_all() {
+        execute(e);
+    }
+    let mut last_draw = Instant::now() - FRAME;
+    let mut last_tick = Instant::now();
+    loop {
+        if last_draw.elapsed() >= FRAME {
+            terminal.draw(|f| draw::draw(f, app))?;
+            last_draw = Instant::now();
+        }
+        let first = match actions.recv_timeout(TICK.min(FRAME)) {
+            Ok(a) => Some(a),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        let mut batch: Vec<Action> = first.into_iter().collect();
+        while batch.len() < BATCH {
+            match actions.try_recv() {
+                Ok(a) => batch.push(a),
+                Err(_) => break,
+            }
+        }
+        if last_tick.elapsed() >= TICK {
+            batch.push(Action::Tick);
+            last_tick = Instant::now();
+        }
+        for action in batch {
+            for effect in app.update(action) {
+                if effect == Effect::Quit {
+                    return Ok(());
+                }
+                execute(effect);
+            }
+        }
+        if TERMINATE.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+    }
+}
+
+/// Carries out effects for real: the runners, the stores, the repair engine.
+pub struct Executor {
+    pub roots: Vec<PathBuf>,
+    pub jobs: Vec<Vec<Job>>,
+    pub runners: Vec<Runner>,
+    pub stores: Vec<Store>,
+    pub store_dir: Option<PathBuf>,
+    pub templates: Templates,
+    pub gates: Gates,
+    pub commit: bool,
+    pub actions: Sender<Action>,
+}
+
+impl Executor {
+    pub fn execute(&mut self, effect: Effect) {
+        let result = self.try_execute(effect);
+        if let Err(e) = result {
+            let _ = self.actions.send(Action::Done {
+                message: format!("error: {e:#}"),
+                rerun: None,
+            });
+        }
+    }
+
+    fn try_execute(&mut self, effect: Effect) -> anyhow::Result<()> {
+        match effect {
+            Effect::Start { project, job } => {
+                self.runners[project].start(job, &self.jobs[project][job], &self.roots[project]);
+            }
+            Effect::Record {
+                project,
+                job,
+                analysis,
+            } => {
+                let meta = SessionMeta {
+                    command: Some(self.jobs[project][job].command.clone()),
+                    ..Default::default()
+                };
+                let session = self.stores[project].record_session(&analysis.0, &meta)?;
+                let _ = self.actions.send(Action::Recorded {
+                    project,
+                    job,
+                    session,
+                });
+            }
+            Effect::Propose {
+                project,
+                job,
+                session,
+                finding,
+            } => {
+                let p = repair::propose(
+                    &mut self.stores[project],
+                    session,
+                    std::slice::from_ref(&finding),
+                    &self.templates,
+                )?;
+                let result = if p.patches.is_empty() {
+                    Err(p
+                        .unfixable
+                        .first()
+                        .map(|u| u.reason.clone())
+                        .unwrap_or_else(|| "no source applies".into()))
+                } else {
+                    Ok(p.patches
+                        .iter()
+                        .map(|s| PatchView {
+                            id: s.id.clone(),
+                            confidence: s.patch.confidence,
+                            gate: cars::report::repair::gate_text(self.gates.gate(&s.patch)).into(),
+                            rationale: s.patch.rationale.clone(),
+                            diff: s.patch.unified_diff(),
+                        })
+                        .collect())
+                };
+                let _ = self.actions.send(Action::Proposed {
+                    project,
+                    job,
+                    finding,
+                    result,
+                });
+            }
+            Effect::Approve {
+                project,
+                job,
+                session,
+                patch,
+            } => {
+                // Validation re-runs the job: off the UI thread, on its own store
+                // connection (SQLite WAL lets the two share the file).
+                let location = cars::store::locate(&self.roots[project], self.store_dir.as_deref());
+                let command = self.jobs[project][job].command.clone();
+                let (commit, gates, actions) = (self.commit, self.gates, self.actions.clone());
+                std::thread::spawn(move || {
+                    let message = approve(&location, session, &patch, command, commit, gates)
+                        .unwrap_or_else(|e| format!("error: {e:#}"));
+                    let _ = actions.send(Action::Done {
+                        message,
+                        rerun: Some((project, job)),
+                    });
+                });
+            }
+            Effect::Reject {
+                project,
+                session,
+                patch,
+            } => {
+                let store = &self.stores[project];
+                let p = store.patch(session, &patch)?;
+                store.reject(p.key, None, "tui")?;
+                let _ = self.actions.send(Action::Done {
+                    message: format!("{patch}: rejected"),
+                    rerun: None,
+                });
+            }
+            Effect::Undo { project, job } => {
+                let store = &mut self.stores[project];
+                let stored = repair::last_applied(store)?;
+                let r = repair::rollback(store, &stored, false)?;
+                let _ = self.actions.send(Action::Done {
+                    message: format!("undid {}: restored {}", r.patch, r.files.join(", ")),
+                    rerun: Some((project, job)),
+                });
+            }
+            Effect::Quit => {}
+        }
+        Ok(())
+    }
+}
+
+/// Applies a patch with validation by the job's command; the status-bar line.
+fn approve(
+    location: &cars::store::Location,
+    session: i64,
+    patch: &str,
+    command: String,
+    commit: bool,
+    gates: Gates,
+) -> anyhow::Result<String> {
+    let mut store = Store::open(location)?;
+    let stored = store.patch(session, patch)?;
+    if gates.gate(&stored.patch) == cars::repair::Gate::ReportOnly {
+        anyhow::bail!("{patch} is below the report-only gate; apply it by hand if you trust it");
+    }
+    let rules = RuleSet::load(&RuleSources::standard(Some(location.project_root.clone())))?;
+    let matcher = Matcher::new(&rules);
+    let opts = ApplyOptions {
+        validate: Some(command),
+        timeout: Duration::from_secs(600),
+        commit,
+        actor: "tui".into(),
+    };
+    let report = repair::apply(&mut store, &stored, &opts, &ShellRunner, Some(&matcher))?;
+    let mut text = Vec::new();
+    cars::report::repair::write_apply_report(&report, &stored.patch.finding, &mut text)?;
+    Ok(String::from_utf8_lossy(&text)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string())
+}
+
+/// Puts the terminal back however the program ends: normal return, `?`, or panic.
+pub struct TerminalGuard;
+
+impl TerminalGuard {
+    pub fn enter() -> std::io::Result<TerminalGuard> {
+        use crossterm::{execute, terminal};
+        terminal::enable_raw_mode()?;
+        execute!(std::io::stdout(), terminal::EnterAlternateScreen)?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGHUP, on_signal as *const () as libc::sighandler_t);
+        }
+        Ok(TerminalGuard)
+    }
+}
+
+extern "C" fn on_signal(_: libc::c_int) {
+    TERMINATE.store(true, Ordering::Relaxed);
+}
+
+fn restore() {
+    use crossterm::{cursor, execute, terminal};
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Reads keys and resizes on its own thread until `stop` is set.
+pub fn spawn_input(actions: Sender<Action>, stop: std::sync::Arc<AtomicBool>) {
+    use crossterm::event::{self, Event, KeyEventKind};
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            if !event::poll(Duration::from_millis(100)).unwrap_or(false) {
+                continue;
+            }
+            let action = match event::read() {
+                Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Action::Key(k),
+                Ok(Event::Resize(..)) => Action::Resize,
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if actions.send(action).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests;

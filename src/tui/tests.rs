@@ -1,0 +1,347 @@
+//! Whole-screen tests: a scripted sequence of runner events and keys drives the app,
+//! effects are carried out against a real store in a temp project, and the screen is
+//! drawn into `TestBackend` and snapshotted.
+
+use super::app::{Action, App, Effect, PatchView, Status};
+use super::draw;
+use cars::analyze::{Matcher, Options};
+use cars::fix::template::Templates;
+use cars::rules::RuleSet;
+use cars::store::{SessionMeta, Store};
+use cars::watch::jobs::Job;
+use cars::watch::runner::RunEvent;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::path::Path;
+use std::time::Duration;
+
+const LOG: &str = include_str!("../../tests/fixtures/tui/rust-typos.log");
+const SOURCE: &str = include_str!("../../tests/repair_projects/rust-typos/src/main.rs");
+
+fn job() -> Job {
+    Job {
+        name: "check".into(),
+        command: "cargo build --quiet".into(),
+        env: Default::default(),
+        cwd: None,
+        watch: Vec::new(),
+        hints: Vec::new(),
+    }
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Carries out the effects a test cares about against a real store, feeding the
+/// results back like the executor does.
+struct Harness {
+    store: Store,
+    templates: Templates,
+    root: std::path::PathBuf,
+}
+
+impl Harness {
+    fn new(root: &Path) -> Harness {
+        let loc = cars::store::Location {
+            dir: root.join(".store"),
+            project_root: root.to_path_buf(),
+        };
+        Harness {
+            store: Store::open(&loc).unwrap(),
+            templates: Templates::load(&[]).unwrap(),
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn run(&mut self, app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+        let mut left = Vec::new();
+        for e in effects {
+            let follow = match e {
+                Effect::Record {
+                    project,
+                    job,
+                    analysis,
+                } => {
+                    let session = self
+                        .store
+                        .record_session(&analysis.0, &SessionMeta::default())
+                        .unwrap();
+                    Some(Action::Recorded {
+                        project,
+                        job,
+                        session,
+                    })
+                }
+                Effect::Propose {
+                    project,
+                    job,
+                    session,
+                    finding,
+                } => {
+                    let p = cars::repair::propose(
+                        &mut self.store,
+                        session,
+                        std::slice::from_ref(&finding),
+                        &self.templates,
+                    )
+                    .unwrap();
+                    let gates = cars::repair::Gates::default();
+                    let result = Ok(p
+                        .patches
+                        .iter()
+                        .map(|s| PatchView {
+                            id: s.id.clone(),
+                            confidence: s.patch.confidence,
+                            gate: cars::report::repair::gate_text(gates.gate(&s.patch)).into(),
+                            rationale: s.patch.rationale.clone(),
+                            diff: s.patch.unified_diff(),
+                        })
+                        .collect());
+                    Some(Action::Proposed {
+                        project,
+                        job,
+                        finding,
+                        result,
+                    })
+                }
+                other => {
+                    left.push(other);
+                    None
+                }
+            };
+            if let Some(a) = follow {
+                let more = app.update(a);
+                left.extend(self.run(app, more));
+            }
+        }
+        let _ = &self.root;
+        left
+    }
+}
+
+fn replay(app: &mut App, h: &mut Harness) {
+    let mut effects = app.update(Action::Run {
+        project: 0,
+        event: RunEvent::Started { job: 0, run: 1 },
+    });
+    for line in LOG.lines() {
+        effects.extend(app.update(Action::Run {
+            project: 0,
+            event: RunEvent::Line {
+                job: 0,
+                run: 1,
+                text: line.to_string(),
+                stderr: true,
+            },
+        }));
+    }
+    effects.extend(app.update(Action::Run {
+        project: 0,
+        event: RunEvent::Finished {
+            job: 0,
+            run: 1,
+            success: false,
+            code: Some(101),
+            elapsed: Duration::from_millis(1234),
+        },
+    }));
+    let left = h.run(app, effects);
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_failed_run_shows_ranked_findings_and_a_proposed_patch() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), SOURCE).unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let projects = vec![(
+        "rust-typos".to_string(),
+        dir.path().to_path_buf(),
+        vec![job()],
+    )];
+    let mut app = App::new(&matcher, &opts, projects, 1000, false);
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+    assert_eq!(app.job().status, Status::Failed(Some(101)));
+    assert!(
+        app.job().session.is_some(),
+        "the run was recorded as a session"
+    );
+    insta::assert_snapshot!("after_run_80x24", screen(&app, 80, 24));
+
+    // Down to E2, propose: the detail pane shows the diff.
+    assert!(app.update(key('j')).is_empty());
+    let effects = app.update(key('p'));
+    assert!(matches!(effects.as_slice(), [Effect::Propose { finding, .. }] if finding == "E2"));
+    let left = h.run(&mut app, effects);
+    assert!(left.is_empty());
+    insta::assert_snapshot!("proposed_120x32", screen(&app, 120, 32));
+
+    // `a` asks the loop to apply that patch and marks the app busy; file changes wait.
+    let effects = app.update(key('a'));
+    assert!(matches!(effects.as_slice(), [Effect::Approve { patch, .. }] if patch == "P1"));
+    assert!(app.busy.is_some());
+    assert!(app
+        .update(Action::Changed {
+            project: 0,
+            jobs: vec![0]
+        })
+        .is_empty());
+    let effects = app.update(Action::Done {
+        message: "P1: applied".into(),
+        rerun: Some((0, 0)),
+    });
+    assert_eq!(effects, vec![Effect::Start { project: 0, job: 0 }]);
+}
+
+#[test]
+fn keys_filter_search_pause_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let jobs = vec![
+        job(),
+        Job {
+            name: "test".into(),
+            command: "cargo test".into(),
+            ..job()
+        },
+    ];
+    let mut app = App::new(
+        &matcher,
+        &opts,
+        vec![("demo".into(), dir.path().to_path_buf(), jobs)],
+        1000,
+        false,
+    );
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+    assert_eq!(app.visible().len(), 5);
+    app.update(key('f')); // build
+    assert!(app
+        .visible()
+        .iter()
+        .all(|f| f.category == cars::rules::model::Category::Build));
+    app.update(key('f')); // syntax: none in this log
+    assert_eq!(app.visible().len(), 0);
+    for _ in 0..6 {
+        app.update(key('f'));
+    }
+    assert_eq!(app.filter, None, "the filter cycles back to all");
+    app.update(key('/'));
+    for c in "lenn".chars() {
+        app.update(key(c));
+    }
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    assert_eq!(app.visible().len(), 1);
+    assert_eq!(app.visible()[0].id, "E2");
+    app.update(key(' '));
+    assert!(app.paused);
+    assert!(
+        app.update(Action::Changed {
+            project: 0,
+            jobs: vec![0]
+        })
+        .is_empty(),
+        "paused: no re-run"
+    );
+    app.update(key(' '));
+    assert_eq!(
+        app.update(Action::Changed {
+            project: 0,
+            jobs: vec![1]
+        }),
+        vec![Effect::Start { project: 0, job: 1 }]
+    );
+    app.update(key('2'));
+    assert_eq!(app.project().current, 1);
+    app.update(key('?'));
+    insta::assert_snapshot!("help_80x24", screen(&app, 80, 24));
+    app.update(key('x'));
+    assert_eq!(app.update(key('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn the_output_pane_is_a_bounded_ring_and_stale_runs_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = App::new(
+        &matcher,
+        &opts,
+        vec![("demo".into(), dir.path().to_path_buf(), vec![job()])],
+        100,
+        false,
+    );
+    app.update(Action::Run {
+        project: 0,
+        event: RunEvent::Started { job: 0, run: 2 },
+    });
+    for i in 0..100_000 {
+        app.update(Action::Run {
+            project: 0,
+            event: RunEvent::Line {
+                job: 0,
+                run: 2,
+                text: format!("line {i}"),
+                stderr: false,
+            },
+        });
+    }
+    assert_eq!(app.job().output.len(), 100);
+    assert_eq!(
+        app.job().output.back().map(String::as_str),
+        Some("line 99999")
+    );
+    assert_eq!(app.job().lines, 100_000);
+    // A line of an older, killed run does not land in the new one.
+    app.update(Action::Run {
+        project: 0,
+        event: RunEvent::Line {
+            job: 0,
+            run: 1,
+            text: "stale".into(),
+            stderr: false,
+        },
+    });
+    assert_eq!(
+        app.job().output.back().map(String::as_str),
+        Some("line 99999")
+    );
+    app.update(Action::Run {
+        project: 0,
+        event: RunEvent::FailedToStart {
+            job: 0,
+            run: 2,
+            error: "sh: cargo: not found".into(),
+        },
+    });
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("cannot start"), "{s}");
+    assert!(s.contains("cargo: not found"), "{s}");
+}

@@ -1,0 +1,110 @@
+//! `cars watch` driven like a person would, inside tmux: a tiny broken Python project,
+//! the screen read with capture-pane, keys sent with send-keys. Propose, approve, and
+//! the fix lands, the job re-runs and goes green.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().expect("tmux");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn have_tmux() -> bool {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("tmux is not installed; .ci/run should have installed it");
+    }
+    found
+}
+
+/// Polls the pane until `want` appears, or fails with the last screen.
+fn wait_for(session: &str, want: &str, timeout: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", session]);
+        if screen.contains(want) {
+            return screen;
+        }
+        if start.elapsed() > timeout {
+            let _ = tmux(&["kill-session", "-t", session]);
+            panic!("`{want}` never appeared on the screen:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+#[test]
+fn approve_in_the_tui_fixes_the_project_and_the_job_goes_green() {
+    if !have_tmux() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("app.py"),
+        "def greet(name):\n    return \"hello \" + nme\n\n\nprint(greet(\"you\"))\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".cars.toml"),
+        "[[job]]\nname = \"run\"\ncommand = \"python3 app.py\"\nwatch = [\"*.py\"]\n\n[watch]\njobs = [\"run\"]\n",
+    )
+    .unwrap();
+    git(root, &["init", "-q"]);
+    let session = format!("cars-e2e-{}", std::process::id());
+    let home = tempfile::tempdir().unwrap();
+    let command = format!(
+        "cd '{}' && HOME='{}' XDG_CONFIG_HOME='{}/config' NO_COLOR=1 '{}' watch; echo CARS-EXITED-$?; sleep 30",
+        root.display(),
+        home.path().display(),
+        home.path().display(),
+        env!("CARGO_BIN_EXE_cars")
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "32",
+        &command,
+    ]);
+    let long = Duration::from_secs(30);
+    wait_for(&session, "NameError", long);
+    wait_for(&session, "failed", long);
+    tmux(&["send-keys", "-t", &session, "p"]);
+    wait_for(&session, "P1 (0.85, approve)", long);
+    tmux(&["send-keys", "-t", &session, "a"]);
+    let screen = wait_for(&session, "the job passed", long);
+    assert!(screen.contains("1:run✓"), "{screen}");
+    let fixed = std::fs::read_to_string(root.join("app.py")).unwrap();
+    assert!(fixed.contains("\"hello \" + name"), "{fixed}");
+    tmux(&["send-keys", "-t", &session, "q"]);
+    let screen = wait_for(&session, "CARS-EXITED-0", long);
+    // The alternate screen is gone: the shell's own output is back.
+    assert!(
+        !screen.contains("findings"),
+        "the terminal was restored: {screen}"
+    );
+    let _ = tmux(&["kill-session", "-t", &session]);
+}
