@@ -12,7 +12,7 @@ mod progress;
 mod rules;
 mod run;
 mod session;
-mod watch;
+pub mod watch;
 pub mod workspace;
 
 use clap::{Parser, Subcommand};

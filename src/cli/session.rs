@@ -35,9 +35,39 @@ pub struct SessionArgs {
     /// `approve` commits each validated patch with git
     #[arg(long)]
     pub commit: bool,
+
+    /// Open the log (or the latest session's log) in the watch screen instead
+    #[arg(long, conflicts_with = "run")]
+    pub tui: bool,
 }
 
 pub fn run(args: SessionArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome> {
+    if args.tui {
+        let log = match &args.log {
+            Some(log) => std::path::PathBuf::from(log),
+            None => {
+                let store = super::open_store(store_dir)?;
+                let session = store.session(store.resolve_session(args.session)?)?;
+                let path = std::path::PathBuf::from(&session.source);
+                if !path.is_file() {
+                    anyhow::bail!(
+                        "session {} was not read from a file ({}); pass a log: `cars session --tui ci.log`",
+                        session.id,
+                        session.source
+                    );
+                }
+                path
+            }
+        };
+        let watch = super::watch::WatchArgs {
+            projects: Vec::new(),
+            job: None,
+            log: Some(log),
+            follow: false,
+            commit: args.commit,
+        };
+        return super::watch::run(watch, store_dir);
+    }
     let interactive = std::io::stdin().is_terminal();
     let mut ws = Workspace::open(store_dir, args.session, std::io::stdout().is_terminal())?;
     ws.commit = args.commit;

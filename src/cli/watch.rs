@@ -109,13 +109,15 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         RuleSet::load(&RuleSources::standard(Some(cwd.clone()))).context("loading rules")?;
     let matcher = Matcher::new(&rules);
     let opts = Options::default();
-    let (tx, rx) = mpsc::channel::<Action>();
+    let (engine_tx, engine_rx) = mpsc::channel::<Action>();
+    let (keys_tx, keys_rx) = mpsc::channel::<Action>();
+    let (tx, runs_rx) = mpsc::sync_channel::<Action>(crate::tui::RUNS_CAPACITY);
     let mut stores = Vec::new();
     let mut runners = Vec::new();
     let mut watchers = Vec::new();
     for (i, (_, root, jobs)) in projects.iter().enumerate() {
         stores.push(super::open_store_at(root, store_dir)?);
-        let (run_tx, run_rx) = mpsc::channel::<RunEvent>();
+        let (run_tx, run_rx) = mpsc::sync_channel::<RunEvent>(crate::tui::RUNS_CAPACITY);
         let forward = tx.clone();
         std::thread::spawn(move || {
             for event in run_rx {
@@ -153,16 +155,24 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
             .context("loading fix templates")?,
         gates: config.gates,
         commit: args.commit,
-        actions: tx.clone(),
+        actions: engine_tx,
     };
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(&matcher, &opts, projects, config.watch.output_lines, color);
     let stop = Arc::new(AtomicBool::new(false));
     let guard = crate::tui::TerminalGuard::enter()?;
-    crate::tui::spawn_input(tx.clone(), stop.clone());
+    crate::tui::spawn_input(keys_tx, stop.clone());
+    drop(tx);
+    let inbox = crate::tui::Inbox {
+        keys: keys_rx,
+        engine: engine_rx,
+        runs: runs_rx,
+    };
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
-    let result = crate::tui::run_loop(&mut terminal, &mut app, &rx, &mut |e| executor.execute(e));
+    let result = crate::tui::run_loop(&mut terminal, &mut app, &inbox, &mut |e| {
+        executor.execute(e)
+    });
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for r in &executor.runners {
         r.kill_all();

@@ -173,6 +173,15 @@ pub struct App<'m> {
     pub now: fn() -> Instant,
 }
 
+/// Findings of the rules a job names in `hints` first (stable: rank order is kept
+/// within each group), so a `clippy` job shows clippy's findings before the rest.
+fn prefer(mut findings: Vec<Finding>, hints: &[String]) -> Vec<Finding> {
+    if !hints.is_empty() {
+        findings.sort_by_key(|f| !hints.iter().any(|h| f.rule.starts_with(h.as_str())));
+    }
+    findings
+}
+
 /// The categories `f` cycles through.
 const FILTERS: &[Category] = &[
     Category::Build,
@@ -309,7 +318,7 @@ impl<'m> App<'m> {
                         }
                         if j.dirty {
                             if let Some(a) = &j.analyzer {
-                                j.findings = a.snapshot();
+                                j.findings = prefer(a.snapshot(), &j.job.hints);
                             }
                             j.dirty = false;
                         }
@@ -413,7 +422,7 @@ impl<'m> App<'m> {
                     j.dirty = false;
                     if let Some(a) = j.analyzer.take() {
                         let analysis = a.finish();
-                        j.findings = analysis.findings.clone();
+                        j.findings = prefer(analysis.findings.clone(), &j.job.hints);
                         effects.push(Effect::Record {
                             project,
                             job,

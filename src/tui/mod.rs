@@ -26,45 +26,63 @@ pub const TICK: Duration = Duration::from_millis(200);
 /// At most this many redraws per second, however fast a job prints.
 const FRAME: Duration = Duration::from_millis(33);
 /// Actions handled between two redraws at most, so keys are never starved.
-const BATCH: usize = 20_000;
+const BATCH: usize = 4096;
 
 /// Set by SIGTERM/SIGHUP: the loop ends and the terminal is restored.
 pub static TERMINATE: AtomicBool = AtomicBool::new(false);
 
-/// Runs the loop until the user quits: draws, waits for actions (or a tick), applies
-/// them in batches, and hands effects to `execute` (which returns false to quit).
+/// Where actions come from. Keys and engine results have their own unbounded
+/// channels (little traffic, and the loop itself sends engine results); job output
+/// and file changes come through a bounded channel, so a flooding job is slowed down
+/// instead of growing memory, and keys are always read first.
+pub struct Inbox {
+    pub keys: Receiver<Action>,
+    pub engine: Receiver<Action>,
+    pub runs: Receiver<Action>,
+}
+
+/// Capacity of the bounded job-output channel.
+pub const RUNS_CAPACITY: usize = 8192;
+/// The longest the loop sleeps before looking at keys again.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Runs the loop until the user quits: reads keys first, then engine results, then a
+/// batch of job output; redraws at most every `FRAME` when something changed; hands
+/// effects to `execute`.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
-    actions: &Receiver<Action>,
+    inbox: &Inbox,
     execute: &mut dyn FnMut(Effect),
 ) -> std::io::Result<()> {
     for e in app.start_all() {
         execute(e);
     }
-    let mut last_draw = Instant::now() - FRAME;
+    terminal.draw(|f| draw::draw(f, app))?;
+    let mut last_draw = Instant::now();
     let mut last_tick = Instant::now();
+    let mut dirty = false;
     loop {
-        if last_draw.elapsed() >= FRAME {
-            terminal.draw(|f| draw::draw(f, app))?;
-            last_draw = Instant::now();
-        }
-        let first = match actions.recv_timeout(TICK.min(FRAME)) {
-            Ok(a) => Some(a),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        let mut batch: Vec<Action> = inbox.keys.try_iter().collect();
+        // A key is answered on this very iteration, not after the frame throttle.
+        let keyed = !batch.is_empty();
+        batch.extend(inbox.engine.try_iter());
+        let wait = if dirty {
+            FRAME.saturating_sub(last_draw.elapsed()).min(POLL)
+        } else {
+            POLL
         };
-        let mut batch: Vec<Action> = first.into_iter().collect();
-        while batch.len() < BATCH {
-            match actions.try_recv() {
-                Ok(a) => batch.push(a),
-                Err(_) => break,
-            }
+        match inbox.runs.recv_timeout(wait) {
+            Ok(a) => batch.push(a),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
+        batch.extend(inbox.runs.try_iter().take(BATCH));
         if last_tick.elapsed() >= TICK {
             batch.push(Action::Tick);
             last_tick = Instant::now();
         }
+        dirty |= !batch.is_empty();
         for action in batch {
             for effect in app.update(action) {
                 if effect == Effect::Quit {
@@ -72,6 +90,11 @@ pub fn run_loop<B: Backend>(
                 }
                 execute(effect);
             }
+        }
+        if dirty && (keyed || last_draw.elapsed() >= FRAME) {
+            terminal.draw(|f| draw::draw(f, app))?;
+            last_draw = Instant::now();
+            dirty = false;
         }
         if TERMINATE.load(Ordering::Relaxed) {
             return Ok(());

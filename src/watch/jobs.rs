@@ -92,7 +92,7 @@ impl Default for WatchConfig {
         WatchConfig {
             jobs: Vec::new(),
             make: Vec::new(),
-            debounce_ms: 200,
+            debounce_ms: 50,
             output_lines: 10_000,
             disable: Vec::new(),
         }
