@@ -921,7 +921,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__session)
-            opts="-h --run --command --session --commit --store --help"
+            opts="-h --run --command --session --commit --tui --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

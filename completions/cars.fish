@@ -66,6 +66,7 @@ complete -c cars -n "__fish_cars_using_subcommand session" -l command -d 'The co
 complete -c cars -n "__fish_cars_using_subcommand session" -l session -d 'Continue this session instead of the latest' -r
 complete -c cars -n "__fish_cars_using_subcommand session" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand session" -l commit -d '`approve` commits each validated patch with git'
+complete -c cars -n "__fish_cars_using_subcommand session" -l tui -d 'Open the log (or the latest session\'s log) in the watch screen instead'
 complete -c cars -n "__fish_cars_using_subcommand session" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand run" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand run" -s h -l help -d 'Print help'

@@ -513,7 +513,7 @@ mod tests {
             .watch
             .iter()
             .any(|g| g == "Cargo.toml" || g == "**/Cargo.toml"));
-        assert_eq!(project.debounce, Duration::from_millis(200));
+        assert_eq!(project.debounce, Duration::from_millis(50));
         assert_eq!(project.output_lines, 10_000);
         assert_eq!(project.root, dir.path().canonicalize().unwrap());
     }
@@ -769,7 +769,7 @@ hints = ["rust."]
     #[test]
     fn readme_example_config_parses_and_applies() {
         let readme = include_str!("../../README.md");
-        let section = &readme[readme.find("### Watching a project").unwrap()..];
+        let section = &readme[readme.find("## Watching a project").unwrap()..];
         let start = section.find("```toml\n").unwrap() + "```toml\n".len();
         let example = &section[start..start + section[start..].find("```").unwrap()];
         let dir = tempfile::tempdir().unwrap();
