@@ -4,9 +4,11 @@
 //! then rejected, one applied and rolled back; then the report in each format, pinned by snapshots and checked for
 //! well-formed markdown, valid JSON and text that fits in 100 columns.
 
+mod common;
+
+use common::{text, Project};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 /// The real output of `cargo build --quiet` on tests/repair_projects/rust-typos
 /// (rustc 1.95.0, `CARGO_TERM_COLOR=never`). Recorded, so that the snapshots do not
@@ -63,130 +65,41 @@ error: could not compile `typos` (bin "typos") due to 3 previous errors; 1 warni
 
 const COMMAND: &str = "cargo build --quiet";
 
-struct Project {
-    dir: tempfile::TempDir,
-    /// HOME, XDG dirs and the log live here, outside the repository.
-    home: tempfile::TempDir,
+/// The rust-typos repair project: three rustc errors with suggestions, one warning.
+fn rust_typos() -> Project {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/repair_projects/rust-typos");
+    let read = |f: &str| std::fs::read_to_string(src.join(f)).unwrap();
+    Project::new(&[
+        ("Cargo.toml", &read("Cargo.toml")),
+        ("src/main.rs", &read("src/main.rs")),
+    ])
 }
 
-fn git_env(c: &mut Command) -> &mut Command {
-    c.env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-impl Project {
-    fn new(files: &[(&str, &str)]) -> Project {
-        let p = Project {
-            dir: tempfile::tempdir().unwrap(),
-            home: tempfile::tempdir().unwrap(),
-        };
-        for (path, content) in files {
-            let full = p.root().join(path);
-            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-            std::fs::write(full, content).unwrap();
-        }
-        std::fs::write(p.root().join(".gitignore"), "target/\nCargo.lock\n").unwrap();
-        p.git(&["init", "-q", "-b", "main"]);
-        p.git(&["add", "-A"]);
-        p.git(&["commit", "-qm", "initial"]);
-        p
-    }
-
-    /// The rust-typos repair project: three rustc errors with suggestions, one warning.
-    fn rust_typos() -> Project {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/repair_projects/rust-typos");
-        let read = |f: &str| std::fs::read_to_string(src.join(f)).unwrap();
-        Project::new(&[
-            ("Cargo.toml", &read("Cargo.toml")),
-            ("src/main.rs", &read("src/main.rs")),
-        ])
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().canonicalize().unwrap()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = git_env(&mut Command::new("git"))
-            .args(args)
-            .current_dir(self.root())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-        text(&out.stdout)
-    }
-
-    fn log(&self, content: &str) -> PathBuf {
-        let path = self.home.path().join("build.log");
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    fn cars(&self, args: &[&str]) -> Output {
-        let home = self.home.path();
-        git_env(&mut Command::new(env!("CARGO_BIN_EXE_cars")))
-            .args(args)
-            .current_dir(self.root())
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("CARGO_TERM_COLOR", "never")
-            .env("NO_COLOR", "1")
-            // The validation build goes to the project's own target/.
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARS_STORE")
-            .output()
-            .unwrap()
-    }
-
-    fn cars_ok(&self, args: &[&str]) -> String {
-        let out = self.cars(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "cars {args:?}\nstdout:\n{}\nstderr:\n{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
-    }
-
-    /// Times, durations, temp paths, commit ids and session ids, redacted.
-    fn filters(&self) -> Vec<(String, String)> {
-        let home = self.home.path().canonicalize().unwrap();
-        vec![
-            (
-                regex::escape(&self.root().to_string_lossy()),
-                "[project]".into(),
-            ),
-            (regex::escape(&home.to_string_lossy()), "[home]".into()),
-            (
-                r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}".into(),
-                "[time]".into(),
-            ),
-            (
-                r"(analysed in|first finding after) [0-9.]+ (ms|s|min|h)\b".into(),
-                "$1 [duration]".into(),
-            ),
-            (
-                r#""(created_at|at|started_at|finished_at|analysis_ms)": \d+"#.into(),
-                r#""$1": [ms]"#.into(),
-            ),
-            (r"\b[0-9a-f]{40}\b".into(), "[commit]".into()),
-            (r"session \d+".into(), "session [id]".into()),
-            (r#""id": \d+"#.into(), r#""id": [session]"#.into()),
-        ]
-    }
+/// Times, durations, temp paths, commit ids and session ids, redacted.
+fn filters(p: &Project) -> Vec<(String, String)> {
+    let home = p.home.path().canonicalize().unwrap();
+    vec![
+        (
+            regex::escape(&p.root().to_string_lossy()),
+            "[project]".into(),
+        ),
+        (regex::escape(&home.to_string_lossy()), "[home]".into()),
+        (
+            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}".into(),
+            "[time]".into(),
+        ),
+        (
+            r"(analysed in|first finding after) [0-9.]+ (ms|s|min|h)\b".into(),
+            "$1 [duration]".into(),
+        ),
+        (
+            r#""(created_at|at|started_at|finished_at|analysis_ms)": \d+"#.into(),
+            r#""$1": [ms]"#.into(),
+        ),
+        (r"\b[0-9a-f]{40}\b".into(), "[commit]".into()),
+        (r"session \d+".into(), "session [id]".into()),
+        (r#""id": \d+"#.into(), r#""id": [session]"#.into()),
+    ]
 }
 
 /// The id of the patch for the finding of `rule`.
@@ -245,7 +158,7 @@ fn check_markdown(md: &str) -> (Vec<String>, usize) {
 
 #[test]
 fn a_session_exports_as_markdown_json_and_text() {
-    let p = Project::rust_typos();
+    let p = rust_typos();
     let log = p.log(BUILD_LOG);
     let out = p.cars(&["analyze", log.to_str().unwrap(), "--command", COMMAND]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -328,7 +241,7 @@ fn a_session_exports_as_markdown_json_and_text() {
         assert!(!line.contains('\x1b'), "{line:?}");
     }
 
-    let filters = p.filters();
+    let filters = filters(&p);
     let filters: Vec<(&str, &str)> = filters
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))

@@ -3,143 +3,11 @@
 //! `rollback`, and a byte-for-byte comparison with the original tree. Git runs in a
 //! sandboxed repository (global and system config ignored).
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::{git_env, text, Project};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-struct Project {
-    dir: tempfile::TempDir,
-    logs: tempfile::TempDir,
-}
-
-fn git_env(c: &mut Command) -> &mut Command {
-    c.env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-}
-
-impl Project {
-    fn new(files: &[(&str, &str)]) -> Project {
-        let p = Project {
-            dir: tempfile::tempdir().unwrap(),
-            logs: tempfile::tempdir().unwrap(),
-        };
-        for (path, text) in files {
-            p.write(path, text);
-        }
-        p.git(&["init", "-q", "-b", "main"]);
-        p.git(&["config", "user.name", "Test"]);
-        p.git(&["config", "user.email", "test@example.com"]);
-        p.write(".gitignore", "target/\n");
-        p.git(&["add", "-A"]);
-        p.git(&["commit", "-qm", "initial"]);
-        p
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let full = self.root().join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, text).unwrap();
-    }
-
-    fn read(&self, path: &str) -> String {
-        std::fs::read_to_string(self.root().join(path)).unwrap()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = git_env(&mut Command::new("git"))
-            .args(args)
-            .current_dir(self.root())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
-        text(&out.stdout)
-    }
-
-    /// Runs a real tool in the project and saves its combined output as a log.
-    fn run_tool(&self, name: &str, cmd: &str) -> (bool, PathBuf) {
-        let out = Command::new("sh")
-            .args(["-c", &format!("{cmd} 2>&1")])
-            .current_dir(self.root())
-            .env("CARGO_TERM_COLOR", "never")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let log = self.logs.path().join(format!("{name}.log"));
-        std::fs::write(&log, &out.stdout).unwrap();
-        (out.status.success(), log)
-    }
-
-    fn cars(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_cars"));
-        git_env(&mut c)
-            .args(args)
-            .current_dir(self.root())
-            .env("HOME", self.logs.path())
-            .env("XDG_CONFIG_HOME", self.logs.path().join("config"))
-            .env("XDG_DATA_HOME", self.logs.path().join("data"))
-            .env_remove("CARS_STORE")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    }
-
-    fn cars_ok(&self, args: &[&str]) -> String {
-        let out = self.cars(args);
-        assert!(
-            out.status.code() == Some(0),
-            "cars {args:?} exited {:?}\nstdout:\n{}\nstderr:\n{}",
-            out.status.code(),
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
-    }
-
-    /// Every file of the project: bytes and mode.
-    fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
-        let mut out = BTreeMap::new();
-        let mut stack = vec![self.root().to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).unwrap() {
-                let e = e.unwrap();
-                let path = e.path();
-                let name = e.file_name();
-                // Build output and the lock file the real tool writes are not ours.
-                if name == ".git" || name == "target" || name == "Cargo.lock" {
-                    continue;
-                }
-                let meta = e.metadata().unwrap();
-                if meta.is_dir() {
-                    stack.push(path);
-                } else {
-                    let rel = path.strip_prefix(self.root()).unwrap().to_path_buf();
-                    out.insert(
-                        rel,
-                        (std::fs::read(&path).unwrap(), meta.permissions().mode()),
-                    );
-                }
-            }
-        }
-        out
-    }
-
-    fn patches(&self) -> serde_json::Value {
-        serde_json::from_str(&self.cars_ok(&["patch", "--format", "json"])).unwrap()
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Command;
 
 /// Whether `probe` (a shell command) succeeds, i.e. the tool is installed.
 fn have(tool: &str, probe: &str) -> bool {
@@ -395,7 +263,7 @@ fn workflow_project() -> Project {
 fn a_kill_during_apply_leaves_whole_files_and_the_next_run_undoes_it() {
     let p = workflow_project();
     let original = p.snapshot();
-    let log = p.logs.path().join("ci.log");
+    let log = p.home.path().join("ci.log");
     std::fs::write(&log, DEPRECATION).unwrap();
     p.cars(&["analyze", log.to_str().unwrap()]);
     let patches = p.patches();
@@ -409,7 +277,7 @@ fn a_kill_during_apply_leaves_whole_files_and_the_next_run_undoes_it() {
     git_env(&mut child)
         .args(["apply", "P1"])
         .current_dir(p.root())
-        .env("HOME", p.logs.path())
+        .env("HOME", p.home.path())
         .env("CARS_TEST_PAUSE_AFTER_WRITE_MS", "5000")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -448,7 +316,7 @@ fn a_kill_during_apply_leaves_whole_files_and_the_next_run_undoes_it() {
 #[test]
 fn stale_patches_are_refused_and_later_edits_block_rollback() {
     let p = workflow_project();
-    let log = p.logs.path().join("ci.log");
+    let log = p.home.path().join("ci.log");
     std::fs::write(&log, DEPRECATION).unwrap();
     p.cars(&["analyze", log.to_str().unwrap()]);
     p.patches();
@@ -493,7 +361,7 @@ fn stale_patches_are_refused_and_later_edits_block_rollback() {
 #[test]
 fn commits_hold_only_the_patched_files_and_detached_heads_are_refused() {
     let p = workflow_project();
-    let log = p.logs.path().join("ci.log");
+    let log = p.home.path().join("ci.log");
     std::fs::write(&log, DEPRECATION).unwrap();
     p.cars(&["analyze", log.to_str().unwrap()]);
     p.patches();

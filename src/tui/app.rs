@@ -103,6 +103,18 @@ pub struct PatchView {
     pub diff: String,
 }
 
+impl PatchView {
+    pub fn of(p: &cars::store::StoredPatch, gates: &cars::repair::Gates) -> PatchView {
+        PatchView {
+            id: p.id.clone(),
+            confidence: p.patch.confidence,
+            gate: cars::report::repair::gate_text(gates.gate(&p.patch)).into(),
+            rationale: p.patch.rationale.clone(),
+            diff: p.patch.unified_diff(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     Idle,

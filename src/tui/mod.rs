@@ -168,13 +168,7 @@ impl Executor {
                 } else {
                     Ok(p.patches
                         .iter()
-                        .map(|s| PatchView {
-                            id: s.id.clone(),
-                            confidence: s.patch.confidence,
-                            gate: cars::report::repair::gate_text(self.gates.gate(&s.patch)).into(),
-                            rationale: s.patch.rationale.clone(),
-                            diff: s.patch.unified_diff(),
-                        })
+                        .map(|s| PatchView::of(s, &self.gates))
                         .collect())
                 };
                 let _ = self.actions.send(Action::Proposed {

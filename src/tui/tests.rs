@@ -103,17 +103,7 @@ impl Harness {
                     )
                     .unwrap();
                     let gates = cars::repair::Gates::default();
-                    let result = Ok(p
-                        .patches
-                        .iter()
-                        .map(|s| PatchView {
-                            id: s.id.clone(),
-                            confidence: s.patch.confidence,
-                            gate: cars::report::repair::gate_text(gates.gate(&s.patch)).into(),
-                            rationale: s.patch.rationale.clone(),
-                            diff: s.patch.unified_diff(),
-                        })
-                        .collect());
+                    let result = Ok(p.patches.iter().map(|s| PatchView::of(s, &gates)).collect());
                     Some(Action::Proposed {
                         project,
                         job,

@@ -1,0 +1,155 @@
+//! Shared by the end-to-end tests: a tiny project in a sandboxed git repository
+//! (global and system git config ignored), its own HOME and XDG dirs, and the built
+//! `cars` binary run inside it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    /// HOME, the XDG dirs and the logs live here, outside the repository.
+    pub home: tempfile::TempDir,
+}
+
+pub fn git_env(c: &mut Command) -> &mut Command {
+    c.env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+}
+
+impl Project {
+    pub fn new(files: &[(&str, &str)]) -> Project {
+        let p = Project {
+            dir: tempfile::tempdir().unwrap(),
+            home: tempfile::tempdir().unwrap(),
+        };
+        for (path, text) in files {
+            p.write(path, text);
+        }
+        p.git(&["init", "-q", "-b", "main"]);
+        p.git(&["config", "user.name", "Test"]);
+        p.git(&["config", "user.email", "test@example.com"]);
+        p.write(".gitignore", "target/\nCargo.lock\n");
+        p.git(&["add", "-A"]);
+        p.git(&["commit", "-qm", "initial"]);
+        p
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().canonicalize().unwrap()
+    }
+
+    /// Writes a log outside the repository and returns its path.
+    pub fn log(&self, content: &str) -> PathBuf {
+        let path = self.home.path().join("build.log");
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub fn write(&self, path: &str, text: &str) {
+        let full = self.root().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root().join(path)).unwrap()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = git_env(&mut Command::new("git"))
+            .args(args)
+            .current_dir(self.root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Runs a real tool in the project and saves its combined output as a log.
+    pub fn run_tool(&self, name: &str, cmd: &str) -> (bool, PathBuf) {
+        let out = Command::new("sh")
+            .args(["-c", &format!("{cmd} 2>&1")])
+            .current_dir(self.root())
+            .env("CARGO_TERM_COLOR", "never")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let log = self.home.path().join(format!("{name}.log"));
+        std::fs::write(&log, &out.stdout).unwrap();
+        (out.status.success(), log)
+    }
+
+    pub fn cars(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cars"));
+        git_env(&mut c)
+            .args(args)
+            .current_dir(self.root())
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_DATA_HOME", self.home.path().join("data"))
+            .env("XDG_STATE_HOME", self.home.path().join("state"))
+            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
+            .env("CARGO_TERM_COLOR", "never")
+            .env("NO_COLOR", "1")
+            // Validation builds go to the project's own target/.
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARS_STORE")
+            .output()
+            .unwrap()
+    }
+
+    pub fn cars_ok(&self, args: &[&str]) -> String {
+        let out = self.cars(args);
+        assert!(
+            out.status.code() == Some(0),
+            "cars {args:?} exited {:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Every file of the project: bytes and mode.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![self.dir.path().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let e = e.unwrap();
+                let path = e.path();
+                let name = e.file_name();
+                // Build output and the lock file the real tool writes are not ours.
+                if name == ".git" || name == "target" || name == "Cargo.lock" {
+                    continue;
+                }
+                let meta = e.metadata().unwrap();
+                if meta.is_dir() {
+                    stack.push(path);
+                } else {
+                    let rel = path.strip_prefix(self.dir.path()).unwrap().to_path_buf();
+                    out.insert(
+                        rel,
+                        (std::fs::read(&path).unwrap(), meta.permissions().mode()),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    pub fn patches(&self) -> serde_json::Value {
+        serde_json::from_str(&self.cars_ok(&["patch", "--format", "json"])).unwrap()
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
