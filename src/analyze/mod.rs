@@ -662,8 +662,6 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         })
     }
 
-    /// Ends the analysis: closes open blocks, explains unexplained failures, drops
-    /// baseline noise, merges duplicates and ranks.
     /// The findings so far, ranked, without ending the analysis: for live views of a
     /// running job. A block still open and failure-context fallbacks only appear
     /// in `finish`.
@@ -671,6 +669,8 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         rank::rank(self.m.rules, self.cands.clone(), &self.steps)
     }
 
+    /// Ends the analysis: closes open blocks, explains unexplained failures, drops
+    /// baseline noise, merges duplicates and ranks.
     pub fn finish(mut self) -> Analysis {
         self.close_block();
         let failures = std::mem::take(&mut self.failures);
