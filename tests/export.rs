@@ -93,7 +93,7 @@ fn filters(p: &Project) -> Vec<(String, String)> {
             "$1 [duration]".into(),
         ),
         (
-            r#""(created_at|at|started_at|finished_at|analysis_ms)": \d+"#.into(),
+            r#""(created_at|at|started_at|finished_at|analysis_ms|first_finding_ms)": \d+"#.into(),
             r#""$1": [ms]"#.into(),
         ),
         (r"\b[0-9a-f]{40}\b".into(), "[commit]".into()),

@@ -112,10 +112,12 @@ pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Re
     let input = LogInput::open(&Source::parse(&args.log))?;
     let analysis = matcher.analyze(input, &opts)?;
     if !args.no_save {
+        let analysis_ms = started.elapsed().as_millis() as u64;
+        // A whole-log analysis has all its findings when it ends.
         let meta = SessionMeta {
             command: args.command.clone(),
-            analysis_ms: started.elapsed().as_millis() as u64,
-            first_finding_ms: None,
+            analysis_ms,
+            first_finding_ms: (!analysis.findings.is_empty()).then_some(analysis_ms),
         };
         // The report matters more than the record: a store problem is a warning.
         match super::open_store(store_dir).and_then(|mut s| Ok(s.record_session(&analysis, &meta)?))
