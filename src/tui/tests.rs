@@ -2,12 +2,12 @@
 //! effects are carried out against a real store in a temp project, and the screen is
 //! drawn into `TestBackend` and snapshotted.
 
-use super::app::{Action, App, Effect, PatchView, Status};
+use super::app::{Action, App, Effect, Status};
 use super::draw;
 use cars::analyze::{Matcher, Options};
 use cars::fix::template::Templates;
 use cars::rules::RuleSet;
-use cars::store::{SessionMeta, Store};
+use cars::store::Store;
 use cars::watch::jobs::Job;
 use cars::watch::runner::RunEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -49,12 +49,12 @@ fn screen(app: &App, width: u16, height: u16) -> String {
     out
 }
 
-/// Carries out the effects a test cares about against a real store, feeding the
-/// results back like the executor does.
+/// The real executor over a store in the temp project; its results (sessions,
+/// proposals) are fed back to the app like the loop does. Effects that would start
+/// jobs or apply patches are returned to the test instead.
 struct Harness {
-    store: Store,
-    templates: Templates,
-    root: std::path::PathBuf,
+    executor: super::Executor,
+    results: std::sync::mpsc::Receiver<Action>,
 }
 
 impl Harness {
@@ -63,65 +63,36 @@ impl Harness {
             dir: root.join(".store"),
             project_root: root.to_path_buf(),
         };
-        Harness {
-            store: Store::open(&loc).unwrap(),
+        let (tx, results) = std::sync::mpsc::channel();
+        let (runs, _) = std::sync::mpsc::channel();
+        let executor = super::Executor {
+            roots: vec![root.to_path_buf()],
+            jobs: vec![vec![job()]],
+            runners: vec![cars::watch::runner::Runner::new(runs)],
+            stores: vec![Store::open(&loc).unwrap()],
+            store_dir: Some(loc.dir.clone()),
             templates: Templates::load(&[]).unwrap(),
-            root: root.to_path_buf(),
-        }
+            gates: cars::repair::Gates::default(),
+            commit: false,
+            actions: tx,
+        };
+        Harness { executor, results }
     }
 
     fn run(&mut self, app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
         let mut left = Vec::new();
         for e in effects {
-            let follow = match e {
-                Effect::Record {
-                    project,
-                    job,
-                    analysis,
-                } => {
-                    let session = self
-                        .store
-                        .record_session(&analysis.0, &SessionMeta::default())
-                        .unwrap();
-                    Some(Action::Recorded {
-                        project,
-                        job,
-                        session,
-                    })
-                }
-                Effect::Propose {
-                    project,
-                    job,
-                    session,
-                    finding,
-                } => {
-                    let p = cars::repair::propose(
-                        &mut self.store,
-                        session,
-                        std::slice::from_ref(&finding),
-                        &self.templates,
-                    )
-                    .unwrap();
-                    let gates = cars::repair::Gates::default();
-                    let result = Ok(p.patches.iter().map(|s| PatchView::of(s, &gates)).collect());
-                    Some(Action::Proposed {
-                        project,
-                        job,
-                        finding,
-                        result,
-                    })
-                }
-                other => {
-                    left.push(other);
-                    None
-                }
-            };
-            if let Some(a) = follow {
+            if matches!(e, Effect::Record { .. } | Effect::Propose { .. }) {
+                self.executor.execute(e);
+            } else {
+                left.push(e);
+            }
+            let results: Vec<Action> = self.results.try_iter().collect();
+            for a in results {
                 let more = app.update(a);
                 left.extend(self.run(app, more));
             }
         }
-        let _ = &self.root;
         left
     }
 }
