@@ -67,6 +67,9 @@ _cars() {
             cars,stats)
                 cmd="cars__subcmd__stats"
                 ;;
+            cars,trust)
+                cmd="cars__subcmd__trust"
+                ;;
             cars,watch)
                 cmd="cars__subcmd__watch"
                 ;;
@@ -121,6 +124,9 @@ _cars() {
             cars__subcmd__help,stats)
                 cmd="cars__subcmd__help__subcmd__stats"
                 ;;
+            cars__subcmd__help,trust)
+                cmd="cars__subcmd__help__subcmd__trust"
+                ;;
             cars__subcmd__help,watch)
                 cmd="cars__subcmd__help__subcmd__watch"
                 ;;
@@ -155,7 +161,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch apply rollback history stats export rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch apply rollback history stats export trust rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,7 +237,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__apply)
-            opts="-h --auto --dry-run --validate --no-validate --timeout --commit --force --session --store --help"
+            opts="-h --auto --dry-run --validate --no-validate --timeout --commit --force --no-verify --session --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,7 +367,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff reject patch apply rollback history stats export rules completions help"
+            opts="analyze session run watch list show explain diff reject patch apply rollback history stats export trust rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +633,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__trust)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -987,6 +1007,24 @@ _cars() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__trust)
+            opts="-h --revoke --list --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

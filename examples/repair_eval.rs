@@ -80,14 +80,27 @@ fn main() {
             timeout: Duration::from_secs(300),
             commit: false,
             actor: "eval".into(),
+            // Every proposal a person could force, as a reviewer accepting each fix.
+            approval: repair::Approval::Manual { force: true },
+            no_verify: false,
         };
+        let gates = repair::Gates::default();
+        let lock = store.lock().unwrap();
         let (mut kept, mut rolled_back) = (0, 0);
         let findings: Vec<String> = analysis.findings.iter().map(|f| f.id.clone()).collect();
         for id in &findings {
             // Best first; the next alternative only when one fails validation.
             for p in proposals.patches.iter().filter(|p| &p.patch.finding == id) {
                 let stored = store.patch(session, &p.id).unwrap();
-                match repair::apply(&mut store, &stored, &opts, &ShellRunner, Some(&matcher)) {
+                match repair::apply(
+                    &mut store,
+                    &lock,
+                    &stored,
+                    &gates,
+                    &opts,
+                    &ShellRunner,
+                    Some(&matcher),
+                ) {
                     Ok(r) => match r.validation.map(|v| v.verdict) {
                         Some(Verdict::StillFailing { .. }) => rolled_back += 1,
                         _ => {

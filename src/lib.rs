@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod config;
 pub mod fix;
 pub mod log;
+pub mod policy;
 pub mod repair;
 pub mod report;
 pub mod rules;

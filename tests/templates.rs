@@ -55,11 +55,12 @@ fn template_samples_produce_their_expected_files() {
             )
             .unwrap();
             let analysis = matcher.analyze(input, &Options::default()).unwrap();
+            let policy = cars::policy::PathPolicy::new(dir.path(), None).unwrap();
             let patches: Vec<_> = analysis
                 .findings
                 .iter()
                 .filter(|f| templates.for_rule(&f.rule).any(|x| x.spec.id == t.spec.id))
-                .filter_map(|f| t.apply(f, dir.path()).ok())
+                .filter_map(|f| t.apply(f, &policy).ok())
                 .collect();
             if sample.expect.is_empty() {
                 if !patches.is_empty() {
@@ -75,11 +76,7 @@ fn template_samples_produce_their_expected_files() {
                     .findings
                     .iter()
                     .map(|f| {
-                        let why = t
-                            .apply(f, dir.path())
-                            .err()
-                            .map(|e| e.0)
-                            .unwrap_or_default();
+                        let why = t.apply(f, &policy).err().map(|e| e.0).unwrap_or_default();
                         format!("{} {:?} ({why})", f.rule, f.message)
                     })
                     .collect();

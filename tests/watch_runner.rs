@@ -20,6 +20,7 @@ fn job(command: &str) -> Job {
         cwd: None,
         watch: Vec::new(),
         hints: Vec::new(),
+        held: false,
     }
 }
 

@@ -71,8 +71,19 @@ fn approve_in_the_tui_fixes_the_project_and_the_job_goes_green() {
     git(root, &["init", "-q"]);
     let session = format!("cars-e2e-{}", std::process::id());
     let home = tempfile::tempdir().unwrap();
+    // The job comes from the project's own .cars.toml: it runs once the user trusts it.
+    let trusted = Command::new(env!("CARGO_BIN_EXE_cars"))
+        .arg("trust")
+        .current_dir(root)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("CARS_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(trusted.status.success(), "{trusted:?}");
     let command = format!(
-        "cd '{}' && HOME='{}' XDG_CONFIG_HOME='{}/config' NO_COLOR=1 '{}' watch; echo CARS-EXITED-$?; sleep 30",
+        "cd '{}' && unset XDG_DATA_HOME CARS_DATA_DIR; HOME='{}' XDG_CONFIG_HOME='{}/config' NO_COLOR=1 '{}' watch; echo CARS-EXITED-$?; sleep 30",
         root.display(),
         home.path().display(),
         home.path().display(),
@@ -93,7 +104,7 @@ fn approve_in_the_tui_fixes_the_project_and_the_job_goes_green() {
     wait_for(&session, "NameError", long);
     wait_for(&session, "failed", long);
     tmux(&["send-keys", "-t", &session, "p"]);
-    wait_for(&session, "P1 (0.85, approve)", long);
+    wait_for(&session, "P1 (0.85, approve, from", long);
     tmux(&["send-keys", "-t", &session, "a"]);
     let screen = wait_for(&session, "the job passed", long);
     assert!(screen.contains("1:run✓"), "{screen}");

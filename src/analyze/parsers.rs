@@ -214,6 +214,9 @@ fn cargo_suggestions(msg: &serde_json::Value) -> Vec<serde_json::Value> {
                     "byte_start": span["byte_start"],
                     "byte_end": span["byte_end"],
                     "replacement": replacement,
+                    // rustc's copy of the source lines the span covers: an edit is
+                    // only made when the file still reads the same.
+                    "text": span["text"],
                 }))
             })
             .collect();

@@ -6,7 +6,7 @@ use cars::analyze::{Matcher, Options};
 use cars::log::{LogInput, Source};
 use cars::report::{self, Filter, Format, Report, Style};
 use cars::rules::model::Category;
-use cars::rules::{RuleSet, RuleSources};
+use cars::rules::RuleSet;
 use cars::store::SessionMeta;
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -100,7 +100,10 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 
 pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
-    let mut sources = RuleSources::standard(std::env::current_dir().ok());
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = cars::store::locate(&cwd, store_dir).project_root;
+    let config = super::load_config(&root)?;
+    let mut sources = super::rule_sources(&root, &config);
     sources.extra_files = args.rule_files.clone();
     let rules = RuleSet::load(&sources).context("loading rules")?;
     let matcher = Matcher::new(&rules);

@@ -4,10 +4,9 @@
 use super::Outcome;
 use anyhow::{bail, Context};
 use cars::analyze::Matcher;
-use cars::config::Config;
-use cars::repair::{self, run::ShellRunner, ApplyOptions, Gate, RepairError};
+use cars::repair::{self, run::ShellRunner, ApplyOptions, Approval, Refusal, RepairError};
 use cars::report::repair as view;
-use cars::rules::{RuleSet, RuleSources};
+use cars::rules::RuleSet;
 use cars::store::{PatchStatus, Store, StoredPatch};
 use clap::Args;
 use std::io::IsTerminal;
@@ -55,6 +54,11 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// With --commit: skip the repository's pre-commit and commit-msg hooks, as
+    /// `git commit --no-verify` does
+    #[arg(long, requires = "commit")]
+    pub no_verify: bool,
+
     /// The session to use [default: the latest]
     #[arg(long, value_name = "N")]
     pub session: Option<i64>,
@@ -63,8 +67,14 @@ pub struct ApplyArgs {
 pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
     let mut store = super::open_store(store_dir)?;
     let session = store.resolve_session(args.session)?;
-    let gates = Config::load(&store.project_root)?.gates;
-    let selected = select(&store, session, &args, &gates)?;
+    let config = super::load_config(&store.project_root)?;
+    let gates = config.gates;
+    let validate = if args.no_validate {
+        None
+    } else {
+        args.validate.clone().or(store.session(session)?.command)
+    };
+    let selected = select(&store, session, &args, &gates, validate.is_some())?;
     if selected.is_empty() {
         println!(
             "No patch at or above the auto gate ({:.2}); `cars patch` lists them.",
@@ -92,11 +102,6 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
         }
         return Ok(Outcome::Clean);
     }
-    let validate = if args.no_validate {
-        None
-    } else {
-        args.validate.clone().or(store.session(session)?.command)
-    };
     let opts = ApplyOptions {
         validate,
         timeout: Duration::from_secs(args.timeout),
@@ -106,24 +111,39 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
         } else {
             "cli".into()
         },
+        approval: if args.auto {
+            Approval::Auto
+        } else {
+            Approval::Manual { force: args.force }
+        },
+        no_verify: args.no_verify,
     };
     // The analyzer judges validation runs: a fix that removes its finding is kept
     // even while other errors remain.
     let rules = match &opts.validate {
         Some(_) => Some(
-            RuleSet::load(&RuleSources::standard(Some(store.project_root.clone())))
+            RuleSet::load(&super::rule_sources(&store.project_root, &config))
                 .context("loading rules")?,
         ),
         None => None,
     };
     let matcher = rules.as_ref().map(Matcher::new);
     let mut failed = false;
+    let lock = super::lock_project(&store)?;
     for p in &selected {
         if let Some(cmd) = &opts.validate {
             eprintln!("cars: applying {} and running `{cmd}`...", p.id);
         }
-        let report =
-            repair::apply(&mut store, p, &opts, &ShellRunner, matcher.as_ref()).map_err(explain)?;
+        let report = repair::apply(
+            &mut store,
+            &lock,
+            p,
+            &gates,
+            &opts,
+            &ShellRunner,
+            matcher.as_ref(),
+        )
+        .map_err(explain)?;
         failed |= !view::write_apply_report(&report, &p.patch.finding, &mut std::io::stdout())?;
     }
     Ok(if failed {
@@ -133,21 +153,30 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
     })
 }
 
-/// The patches to apply, after the confidence gates.
+/// The patches to apply, after the engine's gate decision.
 fn select(
     store: &Store,
     session: i64,
     args: &ApplyArgs,
     gates: &repair::Gates,
+    validated: bool,
 ) -> anyhow::Result<Vec<StoredPatch>> {
     if args.auto {
-        // The best auto-gated proposal for each finding.
+        // The best auto-gated proposal for each finding; say why others are left.
         let mut seen = std::collections::HashSet::new();
-        let mut patches: Vec<StoredPatch> = store
-            .patches(session)?
-            .into_iter()
-            .filter(|p| p.status == PatchStatus::Proposed && gates.gate(&p.patch) == Gate::Auto)
-            .collect();
+        let mut patches: Vec<StoredPatch> = Vec::new();
+        for p in store.patches(session)? {
+            if p.status != PatchStatus::Proposed {
+                continue;
+            }
+            match gates.decide(&p.patch, Approval::Auto, validated) {
+                Ok(_) => patches.push(p),
+                Err(Refusal::NotAuto(why)) if p.patch.confidence >= gates.auto => {
+                    eprintln!("cars: {} left for review: {why}", p.id)
+                }
+                Err(_) => {}
+            }
+        }
         patches.sort_by(|a, b| b.patch.confidence.total_cmp(&a.patch.confidence));
         patches.retain(|p| seen.insert(p.patch.finding.clone()));
         return Ok(patches);
@@ -155,20 +184,18 @@ fn select(
     let mut out = Vec::new();
     for id in &args.patches {
         let p = store.patch(session, id)?;
-        match gates.gate(&p.patch) {
-            Gate::ReportOnly => bail!(
-                "{id} has confidence {:.2}, below the report-only gate ({:.2}); apply it by hand if you trust it: `cars patch {} --format diff | git apply`",
-                p.patch.confidence,
-                gates.force,
+        let how = Approval::Manual { force: args.force };
+        match gates.decide(&p.patch, how, validated) {
+            Err(r @ Refusal::ReportOnly { .. }) => bail!(
+                "{id}: {r}: `cars patch {} --format diff | git apply`",
                 p.patch.finding
             ),
-            Gate::Force if !args.force => bail!(
-                "{id} has confidence {:.2}, below the approval gate ({:.2}); review `cars patch {} --format diff` and pass --force to apply it",
-                p.patch.confidence,
-                gates.approve,
+            Err(r @ Refusal::NeedsForce { .. }) => bail!(
+                "{id}: {r}; review `cars patch {} --format diff` and pass --force to apply it",
                 p.patch.finding
             ),
-            _ => out.push(p),
+            Err(r) => bail!("{id}: {r}"),
+            Ok(_) => out.push(p),
         }
     }
     Ok(out)
@@ -222,7 +249,8 @@ pub fn rollback(
         }
         None => repair::last_applied(&store)?,
     };
-    let report = repair::rollback(&mut store, &stored, args.force).map_err(explain)?;
+    let lock = super::lock_project(&store)?;
+    let report = repair::rollback(&mut store, &lock, &stored, args.force).map_err(explain)?;
     let mut line = format!(
         "{} (session {}): restored {}",
         report.patch,

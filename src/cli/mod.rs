@@ -12,6 +12,7 @@ mod progress;
 mod rules;
 mod run;
 mod session;
+mod trust;
 pub mod watch;
 pub mod workspace;
 
@@ -67,6 +68,8 @@ pub enum Command {
     Stats(history::StatsArgs),
     /// Write a report of a session: findings, patches, decisions, outcomes
     Export(export::ExportArgs),
+    /// Trust this project's own cars configuration (gates, jobs, rules, templates)
+    Trust(trust::TrustArgs),
     /// List, check and test the error rules
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -105,6 +108,7 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => apply::rollback(args, store),
         Command::History(args) => history::run(args, store),
         Command::Stats(args) => history::stats(args, store),
+        Command::Trust(args) => trust::run(args, store),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Completions(args) => completions::run(args),
     };
@@ -169,16 +173,72 @@ pub fn open_store_at(
     for r in cars::repair::recover(&mut store)? {
         let what = match r.was {
             cars::store::AppState::Applying => "an interrupted apply of",
+            cars::store::AppState::Validating => "an apply interrupted during validation of",
             _ => "an interrupted rollback of",
         };
-        eprintln!(
-            "cars: undid {what} {} (session {}); restored {}",
-            r.patch,
-            r.session,
-            r.files.join(", ")
-        );
+        match &r.failed {
+            None => eprintln!(
+                "cars: undid {what} {} (session {}); restored {}",
+                r.patch,
+                r.session,
+                r.files.join(", ")
+            ),
+            Some(why) => eprintln!(
+                "cars: warning: cannot finish {what} {} (session {}) now: {why}",
+                r.patch, r.session
+            ),
+        }
     }
     Ok(store)
+}
+
+/// The project lock, saying so on stderr when another cars process holds it.
+pub fn lock_project(store: &cars::store::Store) -> anyhow::Result<cars::store::ProjectLock> {
+    if let Some(lock) = store.try_lock()? {
+        return Ok(lock);
+    }
+    eprintln!("cars: another cars process is changing this project's files; waiting for it...");
+    Ok(store.lock()?)
+}
+
+/// The layered settings for the project at `root`, telling the user on stderr what an
+/// untrusted project configuration asked for and did not get.
+pub fn load_config(root: &std::path::Path) -> anyhow::Result<cars::config::Config> {
+    let config = cars::config::Config::load(root)?;
+    warn_withheld(&config);
+    Ok(config)
+}
+
+fn warn_withheld(config: &cars::config::Config) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SHOWN: AtomicBool = AtomicBool::new(false);
+    if config.withheld.is_empty() || SHOWN.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    for line in &config.withheld {
+        eprintln!("cars: {line}");
+    }
+}
+
+/// The rule sources for a project: its `.cars/patterns` fully only when trusted.
+pub fn rule_sources(
+    root: &std::path::Path,
+    config: &cars::config::Config,
+) -> cars::rules::RuleSources {
+    cars::rules::RuleSources::standard(Some(root.to_path_buf()), config.project_trusted())
+}
+
+/// The fix templates for a project: built in, the user's, the project's when trusted.
+pub fn load_templates(
+    root: &std::path::Path,
+    config: &cars::config::Config,
+) -> anyhow::Result<cars::fix::template::Templates> {
+    use anyhow::Context;
+    cars::fix::template::Templates::load(&cars::config::template_dirs(
+        root,
+        config.project_trusted(),
+    ))
+    .context("loading fix templates")
 }
 
 /// Terminal width for tables: `COLUMNS`, else 120 on a terminal, else unbounded.

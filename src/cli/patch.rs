@@ -1,9 +1,6 @@
 //! `cars patch`: propose a fix diff for each finding of a session.
 
 use super::Outcome;
-use anyhow::Context;
-use cars::config::{self, Config};
-use cars::fix::template::Templates;
 use cars::report::repair as view;
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -42,9 +39,8 @@ pub fn run(args: PatchArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
     let mut store = super::open_store(store_dir)?;
     let session = store.resolve_session(args.session)?;
     let root = store.project_root.clone();
-    let config = Config::load(&root)?;
-    let templates =
-        Templates::load(&config::template_dirs(&root)).context("loading fix templates")?;
+    let config = super::load_config(&root)?;
+    let templates = super::load_templates(&root, &config)?;
     let proposals = cars::repair::propose(&mut store, session, &args.findings, &templates)?;
     let stdout = std::io::stdout();
     let to_terminal = stdout.is_terminal();

@@ -5,11 +5,9 @@
 use super::Outcome;
 use anyhow::Context;
 use cars::analyze::{Matcher, Options};
-use cars::config::{self, Config};
-use cars::fix::template::Templates;
-use cars::rules::{RuleSet, RuleSources};
+use cars::rules::RuleSet;
 use cars::watch::changes::{jobs_for, Watcher};
-use cars::watch::jobs::{detect, Job};
+use cars::watch::jobs::Job;
 use cars::watch::runner::{RunEvent, Runner};
 use clap::Args;
 use std::io::IsTerminal;
@@ -70,7 +68,7 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         let root = root
             .canonicalize()
             .with_context(|| format!("no project directory {}", root.display()))?;
-        let config = Config::load(&root)?;
+        let config = super::load_config(&root)?;
         let (name, jobs) = match &args.log {
             Some(log) => (
                 log.display().to_string(),
@@ -85,10 +83,11 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
                     cwd: None,
                     watch: Vec::new(),
                     hints: Vec::new(),
+                    held: false,
                 }],
             ),
             None => {
-                let mut project = detect(&root)?;
+                let mut project = cars::watch::jobs::detect_with(&root, &config)?;
                 if let Some(only) = &args.job {
                     project.jobs.retain(|j| &j.name == only);
                     if project.jobs.is_empty() {
@@ -106,7 +105,7 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
     }
     let config = watch_config.unwrap_or_default();
     let rules =
-        RuleSet::load(&RuleSources::standard(Some(cwd.clone()))).context("loading rules")?;
+        RuleSet::load(&super::rule_sources(&projects[0].1, &config)).context("loading rules")?;
     let matcher = Matcher::new(&rules);
     let opts = Options::default();
     let (engine_tx, engine_rx) = mpsc::channel::<Action>();
@@ -151,8 +150,7 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         runners,
         stores,
         store_dir: store_dir.map(Path::to_path_buf),
-        templates: Templates::load(&config::template_dirs(&root0))
-            .context("loading fix templates")?,
+        templates: super::load_templates(&root0, &config)?,
         gates: config.gates,
         commit: args.commit,
         actions: engine_tx,

@@ -3,12 +3,11 @@
 
 use anyhow::{bail, Context};
 use cars::analyze::{Analysis, Finding, Matcher, Options};
-use cars::config::{self, Config};
-use cars::fix::template::Templates;
+use cars::config::Config;
 use cars::log::{LogInput, Source};
-use cars::repair::{self, run::ShellRunner, ApplyOptions, Gate, Gates};
+use cars::repair::{self, run::ShellRunner, ApplyOptions, Approval, Gates, Refusal};
 use cars::report::{detail, repair as view};
-use cars::rules::{RuleSet, RuleSources};
+use cars::rules::RuleSet;
 use cars::store::{SessionMeta, Store};
 use std::io::Write;
 use std::path::Path;
@@ -19,6 +18,8 @@ pub struct Workspace {
     /// The session commands act on; `None` until one exists.
     pub session: Option<i64>,
     pub gates: Gates,
+    /// The layered settings (trust applied) the gates came from.
+    pub config: Config,
     pub color: bool,
     pub width: Option<u16>,
     /// Approvals commit with git.
@@ -40,11 +41,12 @@ impl Workspace {
             Some(s) => Some(store.resolve_session(Some(s))?),
             None => store.latest_session().ok(),
         };
-        let gates = Config::load(&store.project_root)?.gates;
+        let config = super::load_config(&store.project_root)?;
         Ok(Workspace {
             store,
             session,
-            gates,
+            gates: config.gates,
+            config,
             color: super::use_color(to_terminal),
             width: super::table_width(to_terminal),
             commit: false,
@@ -78,10 +80,8 @@ impl Workspace {
     }
 
     fn rules(&self) -> anyhow::Result<RuleSet> {
-        RuleSet::load(&RuleSources::standard(Some(
-            self.store.project_root.clone(),
-        )))
-        .context("loading rules")
+        RuleSet::load(&super::rule_sources(&self.store.project_root, &self.config))
+            .context("loading rules")
     }
 
     /// Analyzes a log file and makes it the current session.
@@ -209,8 +209,7 @@ impl Workspace {
     pub fn patch(&mut self, ids: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
         let session = self.session()?;
         let root = self.store.project_root.clone();
-        let templates =
-            Templates::load(&config::template_dirs(&root)).context("loading fix templates")?;
+        let templates = super::load_templates(&root, &self.config)?;
         let p = repair::propose(&mut self.store, session, ids, &templates)?;
         view::write_patches(&p.patches, &p.unfixable, &self.gates, self.width, out)?;
         Ok(())
@@ -238,20 +237,15 @@ impl Workspace {
     pub fn approve(&mut self, id: &str, force: bool, out: &mut dyn Write) -> anyhow::Result<bool> {
         let session = self.session()?;
         let p = self.store.patch(session, id)?;
-        match self.gates.gate(&p.patch) {
-            Gate::ReportOnly => bail!(
-                "{id} has confidence {:.2}, below the report-only gate ({:.2}); it is not applied by cars",
-                p.patch.confidence,
-                self.gates.force
-            ),
-            Gate::Force if !force => bail!(
-                "{id} has confidence {:.2}, below the approval gate ({:.2}); review `diff {id}`, then `approve {id} force`",
-                p.patch.confidence,
-                self.gates.approve
-            ),
-            _ => {}
-        }
         let validate = self.store.session(session)?.command;
+        let approval = Approval::Manual { force };
+        match self.gates.decide(&p.patch, approval, validate.is_some()) {
+            Err(r @ Refusal::NeedsForce { .. }) => {
+                bail!("{id}: {r}; review `diff {id}`, then `approve {id} force`")
+            }
+            Err(r) => bail!("{id}: {r}"),
+            Ok(_) => {}
+        }
         let rules = self.rules()?;
         let matcher = Matcher::new(&rules);
         let opts = ApplyOptions {
@@ -259,13 +253,25 @@ impl Workspace {
             timeout: Duration::from_secs(600),
             commit: self.commit,
             actor: self.actor.into(),
+            approval,
+            no_verify: false,
         };
         if let Some(cmd) = &validate {
             writeln!(out, "applying {id}, then running `{cmd}`...")?;
             out.flush()?;
         }
+        let lock = super::lock_project(&self.store)?;
+        let gates = self.gates;
         let report = super::progress::while_running("validating", || {
-            repair::apply(&mut self.store, &p, &opts, &ShellRunner, Some(&matcher))
+            repair::apply(
+                &mut self.store,
+                &lock,
+                &p,
+                &gates,
+                &opts,
+                &ShellRunner,
+                Some(&matcher),
+            )
         })
         .map_err(super::apply::explain)?;
         Ok(view::write_apply_report(&report, &p.patch.finding, out)?)
@@ -307,7 +313,9 @@ impl Workspace {
             Some(id) => self.store.patch(self.session()?, id)?,
             None => repair::last_applied(&self.store)?,
         };
-        let r = repair::rollback(&mut self.store, &stored, force).map_err(super::apply::explain)?;
+        let lock = super::lock_project(&self.store)?;
+        let r = repair::rollback(&mut self.store, &lock, &stored, force)
+            .map_err(super::apply::explain)?;
         let revert = r
             .revert_commit
             .map(|c| format!("; revert commit {}", &c[..c.len().min(10)]))

@@ -1,6 +1,7 @@
 //! From findings to patches: fixes the tools themselves suggest (`suggest`) and fix
 //! templates keyed by rule id (`template`), each a whole-file change of text files
-//! under the project root. Depends on `analyze` (the finding) only; never writes.
+//! under the project root. Depends on `analyze` (the finding) and `policy` (every file
+//! it reads goes through the path policy); never writes.
 
 pub mod edit;
 pub mod paths;
@@ -8,9 +9,9 @@ pub mod suggest;
 pub mod template;
 
 use crate::analyze::Finding;
+use crate::policy::{PathPolicy, Provenance};
 use serde::{Deserialize, Serialize};
 use similar::TextDiff;
-use std::path::Path;
 
 /// The seven ways cars repairs a build, one per patch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -59,6 +60,10 @@ pub struct Patch {
     /// Where the fix comes from: `rustc suggestion (MachineApplicable)`, `template
     /// python.missing-module`...
     pub origin: String,
+    /// Where the patch's text comes from; decides which files it may touch and
+    /// which gates it may pass.
+    #[serde(default)]
+    pub provenance: Provenance,
     pub confidence: f64,
     /// One line a reviewer reads to decide.
     pub rationale: String,
@@ -76,6 +81,87 @@ impl Patch {
         }
         out
     }
+}
+
+impl Patch {
+    /// The diff for reports that leave the machine (exports, PR comments, the TUI):
+    /// values in env-like files are replaced by `<redacted>`, except for the keys the
+    /// patch itself adds.
+    pub fn redacted_diff(&self) -> String {
+        let mut out = String::new();
+        for f in &self.files {
+            let before = f.before.as_deref().unwrap_or("");
+            if !is_env_like(&f.path, before) && !is_env_like(&f.path, &f.after) {
+                out.push_str(&file_diff(f));
+                continue;
+            }
+            let had: std::collections::HashSet<&str> = before.lines().filter_map(env_key).collect();
+            let added: std::collections::HashSet<&str> = f
+                .after
+                .lines()
+                .filter_map(env_key)
+                .filter(|k| !had.contains(k))
+                .collect();
+            out.push_str(&file_diff(&FileChange {
+                path: f.path.clone(),
+                before: f.before.as_deref().map(|b| redact_env(b, &added)),
+                after: redact_env(&f.after, &added),
+            }));
+        }
+        out
+    }
+}
+
+/// The key of a `KEY=value` (or `export KEY=value`) line.
+fn env_key(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let t = t.strip_prefix("export ").unwrap_or(t);
+    let (key, value) = t.split_once('=')?;
+    let key = key.trim_end();
+    let ok = !key.is_empty()
+        && key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && !value.starts_with('=');
+    ok.then_some(key)
+}
+
+/// `.env`, `.env.local`, `prod.env`, or a file whose every line is a comment or
+/// `KEY=value`: where secrets live.
+pub fn is_env_like(path: &str, text: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+        return true;
+    }
+    let mut assignments = 0;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if env_key(t).is_none() {
+            return false;
+        }
+        assignments += 1;
+    }
+    assignments > 0
+}
+
+fn redact_env(text: &str, keep: &std::collections::HashSet<&str>) -> String {
+    text.split_inclusive('\n')
+        .map(|line| match env_key(line) {
+            Some(k) if !keep.contains(k) => {
+                let end = &line[line.trim_end_matches(['\n', '\r']).len()..];
+                let eq = line.find('=').unwrap_or(line.len());
+                format!("{}=<redacted>{end}", &line[..eq])
+            }
+            _ => line.to_string(),
+        })
+        .collect()
 }
 
 /// A unified diff of one file change with `a/` and `b/` headers.
@@ -103,7 +189,8 @@ pub fn file_diff(f: &FileChange) -> String {
 
 /// What fixing a finding needs to know about the project.
 pub struct Project<'a> {
-    pub root: &'a Path,
+    /// Decides which files may be read (and later written); knows the root.
+    pub policy: &'a PathPolicy,
     pub templates: &'a template::Templates,
 }
 
@@ -115,11 +202,11 @@ pub struct NoPatch(pub String);
 pub fn propose(finding: &Finding, project: &Project) -> Result<Vec<Patch>, NoPatch> {
     let mut reasons = Vec::new();
     let mut patches = Vec::new();
-    match suggest::from_tool(finding, project.root) {
+    match suggest::from_tool(finding, project.policy) {
         Ok(mut p) => patches.append(&mut p),
         Err(NoPatch(r)) => reasons.push(r),
     }
-    match project.templates.apply(finding, project.root) {
+    match project.templates.apply(finding, project.policy) {
         Ok(mut p) => patches.append(&mut p),
         Err(NoPatch(r)) => reasons.push(r),
     }
@@ -216,7 +303,31 @@ fn rebase_tokens(before: &[&str], after: &[&str], current: &[&str]) -> Option<St
 
 #[cfg(test)]
 mod tests {
-    use super::rebase;
+    use super::{rebase, FileChange, Patch, Strategy};
+
+    #[test]
+    fn env_files_are_redacted_but_the_added_key_is_shown() {
+        let p = Patch {
+            finding: "E1".into(),
+            rule: "r".into(),
+            strategy: Strategy::EnvironmentHealing,
+            origin: "t".into(),
+            provenance: Default::default(),
+            confidence: 0.7,
+            rationale: "r".into(),
+            auto: false,
+            files: vec![FileChange {
+                path: ".env.example".into(),
+                before: Some("DB_PASSWORD=hunter2\nexport API_TOKEN=abc\n".into()),
+                after: "DB_PASSWORD=hunter2\nexport API_TOKEN=abc\nNEW_VAR=\n".into(),
+            }],
+        };
+        let d = p.redacted_diff();
+        assert!(!d.contains("hunter2") && !d.contains("abc"), "{d}");
+        assert!(d.contains("+NEW_VAR="), "{d}");
+        assert!(d.contains("DB_PASSWORD=<redacted>"), "{d}");
+        assert!(p.unified_diff().contains("hunter2"));
+    }
 
     #[test]
     fn a_patch_rebases_over_an_unrelated_change() {

@@ -1,13 +1,16 @@
 //! Maps a path as a log prints it to a file in the project. CI runners build in
 //! their own workspace (`/home/runner/work/repo/repo/`, `/builds/group/project/`,
 //! `/__w/repo/repo/`, `C:\a\repo\repo\`), so an absolute path is matched by its
-//! longest suffix that exists under the project root.
+//! longest suffix that exists under the project root. Whether a candidate exists
+//! and may be read is the path policy's decision.
 
-use std::path::{Component, Path, PathBuf};
+use crate::policy::PathPolicy;
+use std::path::{Path, PathBuf};
 
 /// The project-relative, `/`-separated path of `reported`, or `None` when no file
-/// under `root` matches it. Never returns a path that leaves the root.
-pub fn resolve(root: &Path, reported: &str) -> Option<String> {
+/// the policy lets cars read matches it. Never returns a path that leaves the root.
+pub fn resolve(policy: &PathPolicy, reported: &str) -> Option<String> {
+    let root = policy.root();
     let cleaned = reported.trim().replace('\\', "/");
     let cleaned = cleaned.strip_prefix("./").unwrap_or(&cleaned);
     let parts: Vec<&str> = cleaned
@@ -20,39 +23,24 @@ pub fn resolve(root: &Path, reported: &str) -> Option<String> {
     let absolute = cleaned.starts_with('/') || cleaned.chars().nth(1) == Some(':');
     if absolute {
         if let Ok(rel) = Path::new(cleaned).strip_prefix(root) {
-            return existing(root, rel);
+            return existing(policy, rel);
         }
     }
     // Drop leading components one at a time: the longest suffix that exists wins.
     let first = if absolute { 1 } else { 0 };
-    (first..parts.len()).find_map(|skip| existing(root, &parts[skip..].iter().collect::<PathBuf>()))
+    (first..parts.len())
+        .find_map(|skip| existing(policy, &parts[skip..].iter().collect::<PathBuf>()))
 }
 
-fn existing(root: &Path, rel: &Path) -> Option<String> {
-    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return None;
-    }
-    let full = root.join(rel);
-    if !full.is_file() {
-        return None;
-    }
-    // A symlink out of the project is not ours to edit.
-    let canon = full.canonicalize().ok()?;
-    let root = root.canonicalize().ok()?;
-    if !canon.starts_with(&root) {
-        return None;
-    }
-    Some(
-        rel.components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/"),
-    )
+fn existing(policy: &PathPolicy, rel: &Path) -> Option<String> {
+    let rel = rel.to_str()?.to_string();
+    policy.is_readable_file(&rel).then_some(rel)
 }
 
 #[cfg(test)]
 mod tests {
     use super::resolve;
+    use crate::policy::PathPolicy;
     use std::fs;
 
     #[test]
@@ -60,7 +48,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("src/app")).unwrap();
         fs::write(dir.path().join("src/app/main.py"), "x").unwrap();
-        let root = dir.path();
+        let root = &dir.path().canonicalize().unwrap();
+        let policy = PathPolicy::new(root, None).unwrap();
         for reported in [
             "src/app/main.py",
             "./src/app/main.py",
@@ -69,18 +58,21 @@ mod tests {
             "C:\\a\\repo\\repo\\src\\app\\main.py",
         ] {
             assert_eq!(
-                resolve(root, reported).as_deref(),
+                resolve(&policy, reported).as_deref(),
                 Some("src/app/main.py"),
                 "{reported}"
             );
         }
         let inside = root.join("src/app/main.py");
         assert_eq!(
-            resolve(root, &inside.to_string_lossy()).as_deref(),
+            resolve(&policy, &inside.to_string_lossy()).as_deref(),
             Some("src/app/main.py")
         );
-        assert_eq!(resolve(root, "src/app/missing.py"), None);
-        assert_eq!(resolve(root, "../etc/passwd"), None);
-        assert_eq!(resolve(root, "/usr/lib/python3.11/json/decoder.py"), None);
+        assert_eq!(resolve(&policy, "src/app/missing.py"), None);
+        assert_eq!(resolve(&policy, "../etc/passwd"), None);
+        assert_eq!(
+            resolve(&policy, "/usr/lib/python3.11/json/decoder.py"),
+            None
+        );
     }
 }

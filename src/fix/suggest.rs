@@ -1,21 +1,23 @@
 //! Fixes the compiler printed itself: rustc/clippy `help:` suggestions in the human
 //! format (`N - old` / `N + new` rows, or a row with `++++` markers under it) and the
-//! `suggested_replacement` spans of cargo's JSON messages. A suggestion is applied only
-//! when the file still reads as the log shows it.
+//! `suggested_replacement` spans of cargo's JSON messages. The log is untrusted, so a
+//! suggestion becomes a patch only when the log's own copy of the source matches the
+//! file's current bytes, the edit is small, and the path policy lets the tool's
+//! suggestion touch that file.
 
 use super::{paths, FileChange, NoPatch, Patch, Strategy};
 use crate::analyze::Finding;
+use crate::policy::{self, Access, PathPolicy, Provenance};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Patches from the suggestions the tool printed for `finding`.
-pub fn from_tool(finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch> {
+pub fn from_tool(finding: &Finding, policy: &PathPolicy) -> Result<Vec<Patch>, NoPatch> {
     if let Some(json) = finding.captures.get("suggestions") {
-        return from_cargo_json(finding, root, json);
+        return from_cargo_json(finding, policy, json);
     }
     if matches!(finding.tool.as_str(), "rustc" | "clippy" | "cargo") {
-        return from_rustc_text(finding, root);
+        return from_rustc_text(finding, policy);
     }
     Err(NoPatch(format!(
         "{} printed no fix suggestion",
@@ -37,6 +39,31 @@ struct JsonEdit {
     byte_start: usize,
     byte_end: usize,
     replacement: String,
+    /// The source lines of the span as rustc read them.
+    #[serde(default)]
+    text: Option<Vec<SpanLine>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SpanLine {
+    text: String,
+}
+
+/// The provenance of a suggestion `finding`'s tool printed, and the file it may edit:
+/// the policy's answer for a log-derived write, or why not.
+fn writable(policy: &PathPolicy, finding: &Finding, rel: &str) -> Result<Provenance, String> {
+    let provenance = Provenance::Log {
+        tool: finding.tool.clone(),
+    };
+    policy
+        .check(rel, Access::Write(&provenance))
+        .map_err(|e| e.to_string())?;
+    Ok(provenance)
+}
+
+/// A suggestion on a warning never runs unattended: the build did not fail on it.
+fn auto_allowed(finding: &Finding, tool_says_auto: bool) -> bool {
+    tool_says_auto && finding.level == crate::rules::model::Level::Error
 }
 
 /// Confidence and auto-eligibility by rustc's applicability.
@@ -49,7 +76,11 @@ fn applicability(a: &str) -> (f64, bool) {
     }
 }
 
-fn from_cargo_json(finding: &Finding, root: &Path, json: &str) -> Result<Vec<Patch>, NoPatch> {
+fn from_cargo_json(
+    finding: &Finding,
+    policy: &PathPolicy,
+    json: &str,
+) -> Result<Vec<Patch>, NoPatch> {
     let suggestions: Vec<JsonSuggestion> = serde_json::from_str(json)
         .map_err(|e| NoPatch(format!("unreadable suggestion record: {e}")))?;
     let mut patches = Vec::new();
@@ -61,33 +92,53 @@ fn from_cargo_json(finding: &Finding, root: &Path, json: &str) -> Result<Vec<Pat
         }
         let mut files = Vec::new();
         for (file, mut edits) in by_file {
-            let Some(rel) = paths::resolve(root, &file) else {
-                why = Some(format!("{file} is not in the project"));
+            let Some(rel) = paths::resolve(policy, &file) else {
+                why = Some(format!("{file} is not a file in the project"));
                 files.clear();
                 break;
             };
-            let Ok(before) = std::fs::read_to_string(root.join(&rel)) else {
-                why = Some(format!("{rel} is not a UTF-8 text file"));
+            if let Err(reason) = writable(policy, finding, &rel) {
+                why = Some(reason);
                 files.clear();
                 break;
+            }
+            let before = match policy.read_text(&rel) {
+                Ok(text) => text,
+                Err(e) => {
+                    why = Some(e.to_string());
+                    files.clear();
+                    break;
+                }
             };
             edits.sort_by_key(|e| std::cmp::Reverse(e.byte_start));
             let mut after = before.clone();
-            let mut ok = true;
+            let mut failed = None;
+            let mut inserts_lines = false;
             for e in edits {
                 let in_bounds = e.byte_start <= e.byte_end
                     && e.byte_end <= after.len()
                     && after.is_char_boundary(e.byte_start)
                     && after.is_char_boundary(e.byte_end);
-                // The span must still start on the line the compiler saw.
+                // The span must still start on the line the compiler saw, and the
+                // lines the log quotes must be the file's lines there.
                 if !in_bounds || line_of(&before, e.byte_start) != e.line_start {
-                    ok = false;
+                    failed = Some(format!("{rel} changed since the log was written"));
                     break;
                 }
+                if let Err(reason) = span_text_matches(&before, e) {
+                    failed = Some(format!("{rel}: {reason}"));
+                    break;
+                }
+                inserts_lines |= e.byte_start == e.byte_end && e.replacement.contains('\n');
                 after.replace_range(e.byte_start..e.byte_end, &e.replacement);
             }
-            if !ok {
-                why = Some(format!("{rel} changed since the log was written"));
+            if failed.is_none() {
+                if let Err(reason) = policy::check_log_edit_size(&before, &after, inserts_lines) {
+                    failed = Some(format!("{rel}: {reason}"));
+                }
+            }
+            if let Some(reason) = failed {
+                why = Some(reason);
                 files.clear();
                 break;
             }
@@ -106,10 +157,17 @@ fn from_cargo_json(finding: &Finding, root: &Path, json: &str) -> Result<Vec<Pat
             finding: finding.id.clone(),
             rule: finding.rule.clone(),
             strategy: strategy_for(finding),
-            origin: format!("{} suggestion ({})", finding.tool, s.applicability),
+            origin: format!(
+                "{} suggestion ({})",
+                finding.tool,
+                policy::quote_log_text(&s.applicability)
+            ),
+            provenance: Provenance::Log {
+                tool: finding.tool.clone(),
+            },
             confidence,
-            rationale: format!("{}: {help}", finding.tool),
-            auto,
+            rationale: format!("{}: {}", finding.tool, policy::quote_log_text(&help)),
+            auto: auto_allowed(finding, auto),
             files,
         });
     }
@@ -119,6 +177,21 @@ fn from_cargo_json(finding: &Finding, root: &Path, json: &str) -> Result<Vec<Pat
         })));
     }
     Ok(patches)
+}
+
+/// The log's copy of the span's lines against the file's: they must be the same.
+fn span_text_matches(before: &str, e: &JsonEdit) -> Result<(), String> {
+    let Some(lines) = e.text.as_ref().filter(|l| !l.is_empty()) else {
+        return Err("the log does not quote the source the suggestion edits".into());
+    };
+    let file_lines: Vec<&str> = before.lines().collect();
+    for (i, quoted) in lines.iter().enumerate() {
+        let n = e.line_start - 1 + i;
+        if file_lines.get(n).map(|l| l.trim_end_matches('\r')) != Some(quoted.text.as_str()) {
+            return Err(format!("line {} does not read as the log quotes it", n + 1));
+        }
+    }
+    Ok(())
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
@@ -145,8 +218,9 @@ enum Op {
     Delete(usize, String),
     /// `N + text`: a line that is line N of the new file.
     Insert(usize, String),
-    /// `N | text` with `+`/`~` markers below: line N now reads `text`.
-    Replace(usize, String),
+    /// `N | text` with `+`/`~` markers below (the marker row, when shown): line N
+    /// now reads `text`.
+    Replace(usize, String, Option<String>),
 }
 
 /// One alternative of a `help:` block: the file it edits and its edits.
@@ -222,14 +296,15 @@ fn parse_help_blocks(excerpt: &[String]) -> Vec<Alternative> {
             match (num, mark) {
                 (Some(n), '-') => alt.push(Op::Delete(n, text.to_string())),
                 (Some(n), '+') => alt.push(Op::Insert(n, text.to_string())),
-                (Some(n), '~') => alt.push(Op::Replace(n, text.to_string())),
+                (Some(n), '~') => alt.push(Op::Replace(n, text.to_string(), None)),
                 (Some(n), '|') => {
-                    let marked = excerpt
+                    let markers = excerpt
                         .get(i + 1)
                         .and_then(|next| gutter(next))
-                        .is_some_and(|(nn, m, t)| nn.is_none() && m == '|' && is_marker_row(t));
-                    if marked {
-                        alt.push(Op::Replace(n, text.to_string()));
+                        .filter(|(nn, m, t)| nn.is_none() && *m == '|' && is_marker_row(t))
+                        .map(|(_, _, t)| t.to_string());
+                    if let Some(markers) = markers {
+                        alt.push(Op::Replace(n, text.to_string(), Some(markers)));
                         i += 1;
                     }
                 }
@@ -276,7 +351,7 @@ fn apply_ops(before: &str, ops: &[Op]) -> Option<String> {
                 }
                 deletes.insert(*n, ());
             }
-            Op::Replace(n, t) => {
+            Op::Replace(n, t, _) => {
                 let current = old.get(n.checked_sub(1)?)?;
                 replaces.insert(*n, restore_tabs(&body(current), t));
             }
@@ -341,7 +416,70 @@ fn restore_tabs(original: &str, shown: &str) -> String {
     }
 }
 
-fn from_rustc_text(finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch> {
+/// The source rows (`N | text`) of the diagnostic itself, before its first `help:`,
+/// with the file they belong to: the log's copy of the source.
+fn source_rows(excerpt: &[String]) -> Vec<(Option<String>, usize, String)> {
+    let mut file = None;
+    let mut out = Vec::new();
+    for line in excerpt {
+        let lt = line.trim_start();
+        if lt.starts_with("help:") {
+            break;
+        }
+        if let Some(loc) = lt.strip_prefix("--> ").or_else(|| lt.strip_prefix("::: ")) {
+            file = loc.rsplitn(3, ':').nth(2).map(str::to_string);
+            continue;
+        }
+        if let Some((Some(n), '|', text)) = gutter(line) {
+            out.push((file.clone(), n, text.to_string()));
+        }
+    }
+    out
+}
+
+/// Checks an alternative against the file: every source row the log shows for it
+/// reads as the file does, a `+`-marked row is the current line plus the marked
+/// characters, and at least one line of the file was checked this way.
+fn verify_alternative(before: &str, rows: &[(usize, &str)], ops: &[Op]) -> Result<(), String> {
+    let lines: Vec<&str> = before.lines().collect();
+    let shown = |n: usize| {
+        lines
+            .get(n.wrapping_sub(1))
+            .map(|l| expand_tabs(l.trim_end_matches('\r')).trim_end().to_string())
+    };
+    let mut checked = 0;
+    for (n, text) in rows {
+        if shown(*n).as_deref() != Some(text.trim_end()) {
+            return Err(format!("line {n} does not read as the log shows it"));
+        }
+        checked += 1;
+    }
+    for op in ops {
+        match op {
+            // apply_ops compares deleted lines with the file.
+            Op::Delete(..) => checked += 1,
+            Op::Replace(n, new, Some(markers)) if !markers.contains(['~', '-']) => {
+                let old: String = new
+                    .chars()
+                    .enumerate()
+                    .filter(|(i, _)| markers.chars().nth(*i) != Some('+'))
+                    .map(|(_, c)| c)
+                    .collect();
+                if shown(*n).as_deref() != Some(old.trim_end()) {
+                    return Err(format!("line {n} is not the line the suggestion adds to"));
+                }
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    if checked == 0 {
+        return Err("the log shows no source line to check the suggestion against".into());
+    }
+    Ok(())
+}
+
+fn from_rustc_text(finding: &Finding, policy: &PathPolicy) -> Result<Vec<Patch>, NoPatch> {
     let alternatives = parse_help_blocks(&finding.excerpt);
     if alternatives.is_empty() {
         return Err(NoPatch(format!(
@@ -350,6 +488,7 @@ fn from_rustc_text(finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch
         )));
     }
     let primary = finding.location.as_ref().map(|l| l.file.clone());
+    let rows = source_rows(&finding.excerpt);
     let several = alternatives.len() > 1;
     let mut patches = Vec::new();
     let mut why = String::from("the suggested edit does not match the file any more");
@@ -358,17 +497,54 @@ fn from_rustc_text(finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch
             why = "the diagnostic names no file".into();
             continue;
         };
-        let Some(rel) = paths::resolve(root, &file) else {
-            why = format!("{file} is not in the project");
+        let Some(rel) = paths::resolve(policy, &file) else {
+            why = format!("{file} is not a file in the project");
             continue;
         };
-        let Ok(before) = std::fs::read_to_string(root.join(&rel)) else {
-            why = format!("{rel} is not a UTF-8 text file");
-            continue;
+        let provenance = match writable(policy, finding, &rel) {
+            Ok(p) => p,
+            Err(reason) => {
+                why = reason;
+                continue;
+            }
         };
+        let before = match policy.read_text(&rel) {
+            Ok(t) => t,
+            Err(e) => {
+                why = e.to_string();
+                continue;
+            }
+        };
+        let own_rows: Vec<(usize, &str)> = rows
+            .iter()
+            .filter(|(f, _, _)| {
+                f.as_deref()
+                    .or(primary.as_deref())
+                    .and_then(|f| paths::resolve(policy, f))
+                    .as_deref()
+                    == Some(rel.as_str())
+            })
+            .map(|(_, n, t)| (*n, t.as_str()))
+            .collect();
+        if let Err(reason) = verify_alternative(&before, &own_rows, &alt.ops) {
+            why = format!("{rel}: {reason}");
+            continue;
+        }
         let Some(after) = apply_ops(&before, &alt.ops) else {
             continue;
         };
+        let count = |insert: bool| {
+            alt.ops
+                .iter()
+                .filter(|o| matches!(o, Op::Insert(..)) == insert && !matches!(o, Op::Replace(..)))
+                .count()
+        };
+        if let Err(reason) =
+            policy::check_log_edit_size(&before, &after, count(true) != count(false))
+        {
+            why = format!("{rel}: {reason}");
+            continue;
+        }
         // rustc's text output does not say how sure it is; one alternative reads as a
         // "maybe incorrect" fix, a choice among several needs a human.
         let (confidence, auto) = if several { (0.65, false) } else { (0.8, false) };
@@ -377,8 +553,9 @@ fn from_rustc_text(finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch
             rule: finding.rule.clone(),
             strategy: strategy_for(finding),
             origin: format!("{} suggestion", finding.tool),
+            provenance,
             confidence,
-            rationale: format!("{}: {}", finding.tool, alt.help),
+            rationale: format!("{}: {}", finding.tool, policy::quote_log_text(&alt.help)),
             auto,
             files: vec![FileChange {
                 path: rel,
@@ -449,7 +626,8 @@ help: consider importing this struct
             alts[0].ops,
             vec![Op::Replace(
                 10,
-                "    let s: String = \"abc\".to_string();".into()
+                "    let s: String = \"abc\".to_string();".into(),
+                Some("                         ++++++++++++".into())
             )]
         );
         let src = "fn main() {}\r\n";

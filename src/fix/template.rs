@@ -6,6 +6,7 @@
 use super::edit::{self, DepKind};
 use super::{paths, FileChange, NoPatch, Patch, Strategy};
 use crate::analyze::Finding;
+use crate::policy::{Access, ConfigSource, PathPolicy, Provenance};
 use crate::rules::{placeholders, render_explanation};
 use regex::Regex;
 use serde::Deserialize;
@@ -138,6 +139,8 @@ struct TemplateFile {
 pub struct Template {
     pub spec: TemplateSpec,
     pub file: String,
+    /// Built in, the user's or the project's: becomes the patch's provenance.
+    pub source: ConfigSource,
     pattern: Option<Regex>,
     requires: Option<Regex>,
 }
@@ -149,13 +152,14 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// The built-in templates, then `*.toml` of each of `dirs` that exists.
-    pub fn load(dirs: &[PathBuf]) -> Result<Templates, TemplateError> {
+    /// The built-in templates, then `*.toml` of each of `dirs` that exists (the user's,
+    /// then the project's when it is trusted, see `config::template_dirs`).
+    pub fn load(dirs: &[(PathBuf, ConfigSource)]) -> Result<Templates, TemplateError> {
         let mut t = Templates::default();
         for (name, text) in builtin_files() {
-            t.add_file(name, text)?;
+            t.add_file(name, text, ConfigSource::Builtin)?;
         }
-        for dir in dirs {
+        for (dir, source) in dirs {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
             };
@@ -169,20 +173,25 @@ impl Templates {
                     path: path.clone(),
                     source,
                 })?;
-                t.add_file(&path.display().to_string(), &text)?;
+                t.add_file(&path.display().to_string(), &text, *source)?;
             }
         }
         Ok(t)
     }
 
     /// Parses and validates one template file's text and adds its templates.
-    pub fn add_file(&mut self, file: &str, text: &str) -> Result<(), TemplateError> {
+    pub fn add_file(
+        &mut self,
+        file: &str,
+        text: &str,
+        source: ConfigSource,
+    ) -> Result<(), TemplateError> {
         let parsed: TemplateFile = toml::from_str(text).map_err(|e| TemplateError::Toml {
             file: file.to_string(),
             message: e.to_string(),
         })?;
         for spec in parsed.templates {
-            let t = compile(file, spec)?;
+            let t = compile(file, spec, source)?;
             self.list.retain(|old| old.spec.id != t.spec.id);
             self.list.push(t);
         }
@@ -200,13 +209,13 @@ impl Templates {
     }
 
     /// Every patch a template makes for `finding`; or why none applies.
-    pub fn apply(&self, finding: &Finding, root: &Path) -> Result<Vec<Patch>, NoPatch> {
+    pub fn apply(&self, finding: &Finding, policy: &PathPolicy) -> Result<Vec<Patch>, NoPatch> {
         let mut patches = Vec::new();
         let mut reasons = Vec::new();
         let mut any = false;
         for t in self.for_rule(&finding.rule) {
             any = true;
-            match t.apply(finding, root) {
+            match t.apply(finding, policy) {
                 Ok(p) => patches.push(p),
                 Err(NoPatch(r)) => reasons.push(format!("{}: {r}", t.spec.id)),
             }
@@ -224,7 +233,11 @@ impl Templates {
     }
 }
 
-fn compile(file: &str, spec: TemplateSpec) -> Result<Template, TemplateError> {
+fn compile(
+    file: &str,
+    spec: TemplateSpec,
+    source: ConfigSource,
+) -> Result<Template, TemplateError> {
     let invalid = |reason: String| TemplateError::Invalid {
         file: file.to_string(),
         id: spec.id.clone(),
@@ -239,6 +252,20 @@ fn compile(file: &str, spec: TemplateSpec) -> Result<Template, TemplateError> {
     let requires = regex("requires", &spec.requires)?;
     if spec.rules.is_empty() {
         return Err(invalid("`rules` is empty".into()));
+    }
+    // The files a template names are project paths: relative, no `..`. Where they
+    // may be written is still the path policy's call, at propose and at apply.
+    for path in spec.manifests.iter().chain(&spec.files).chain(&spec.local) {
+        let p = Path::new(path);
+        if path.is_empty()
+            || p.is_absolute()
+            || p.components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(invalid(format!(
+                "`{path}` must be a path inside the project (relative, without `..`)"
+            )));
+        }
     }
     if !(0.0..=1.0).contains(&spec.confidence) {
         return Err(invalid(format!(
@@ -305,6 +332,7 @@ fn compile(file: &str, spec: TemplateSpec) -> Result<Template, TemplateError> {
     Ok(Template {
         spec,
         file: file.to_string(),
+        source,
         pattern,
         requires,
     })
@@ -318,7 +346,7 @@ struct Target {
 }
 
 impl Target {
-    fn of(finding: &Finding, root: &Path) -> Result<Target, NoPatch> {
+    fn of(finding: &Finding, policy: &PathPolicy) -> Result<Target, NoPatch> {
         let loc = finding
             .location
             .as_ref()
@@ -327,9 +355,9 @@ impl Target {
             .line
             .ok_or_else(|| NoPatch(format!("the finding names {} but no line", loc.file)))?
             as usize;
-        let path = paths::resolve(root, &loc.file)
+        let path = paths::resolve(policy, &loc.file)
             .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?;
-        let text = read(root, &path)?;
+        let text = read(policy, &path)?;
         if line == 0 || line > text.lines().count() {
             return Err(NoPatch(format!("{path} has no line {line}")));
         }
@@ -369,8 +397,10 @@ impl Target {
     }
 }
 
-fn read(root: &Path, rel: &str) -> Result<String, NoPatch> {
-    std::fs::read_to_string(root.join(rel)).map_err(|e| NoPatch(format!("cannot read {rel}: {e}")))
+fn read(policy: &PathPolicy, rel: &str) -> Result<String, NoPatch> {
+    policy
+        .read_text(rel)
+        .map_err(|e| NoPatch(format!("cannot read {e}")))
 }
 
 impl Template {
@@ -408,8 +438,9 @@ impl Template {
     }
 
     /// The patch this template makes for `finding`.
-    pub fn apply(&self, finding: &Finding, root: &Path) -> Result<Patch, NoPatch> {
+    pub fn apply(&self, finding: &Finding, policy: &PathPolicy) -> Result<Patch, NoPatch> {
         let spec = &self.spec;
+        let root = policy.root();
         let mut caps = self
             .captures(finding)
             .ok_or_else(|| NoPatch("the log does not show what this fix needs".into()))?;
@@ -417,7 +448,7 @@ impl Template {
             |caps: &BTreeMap<String, String>, k: &str| caps.get(k).cloned().unwrap_or_default();
         let files = match spec.action {
             Action::ReplaceIdentifier => {
-                let t = Target::of(finding, root)?;
+                let t = Target::of(finding, policy)?;
                 let column = finding
                     .location
                     .as_ref()
@@ -441,7 +472,7 @@ impl Template {
                 vec![t.change(after)?]
             }
             Action::RemoveImport => {
-                let t = Target::of(finding, root)?;
+                let t = Target::of(finding, policy)?;
                 let name = get(&caps, "name");
                 // flake8 names `typing.List` where the line binds `List`.
                 let last = name.rsplit('.').next().unwrap_or(&name);
@@ -474,7 +505,7 @@ impl Template {
                 }
                 for pattern in &spec.local {
                     let rel = render(pattern, &caps);
-                    if root.join(&rel).exists() {
+                    if !rel.contains("..") && root.join(&rel).exists() {
                         return Err(NoPatch(format!(
                             "`{rel}` is part of the project, not a dependency"
                         )));
@@ -493,12 +524,12 @@ impl Template {
                 let manifest = spec
                     .manifests
                     .iter()
-                    .find(|m| root.join(m).is_file())
+                    .find(|m| policy.is_readable_file(m))
                     .ok_or_else(|| {
                         NoPatch(format!("none of {} exists", spec.manifests.join(", ")))
                     })?;
                 caps.insert("manifest".into(), manifest.clone());
-                let before = read(root, manifest)?;
+                let before = read(policy, manifest)?;
                 let version = spec.version.clone().unwrap_or_else(|| "*".into());
                 let kind = if spec.dev {
                     DepKind::Dev
@@ -525,9 +556,9 @@ impl Template {
                     after,
                 }]
             }
-            Action::BumpAction => self.bump_actions(finding, root, &mut caps)?,
+            Action::BumpAction => self.bump_actions(finding, policy, &mut caps)?,
             Action::RaiseTimeout => {
-                let t = Target::of(finding, root)?;
+                let t = Target::of(finding, policy)?;
                 let new = edit::raise_timeout(t.line_text(), spec.factor.unwrap_or(2)).ok_or_else(
                     || NoPatch(format!("no timeout is written on {}:{}", t.path, t.line)),
                 )?;
@@ -535,7 +566,7 @@ impl Template {
                 vec![t.change(after)?]
             }
             Action::UpdateAssertion => {
-                let t = Target::of(finding, root)?;
+                let t = Target::of(finding, policy)?;
                 let (expected, actual) = (get(&caps, "expected"), get(&caps, "actual"));
                 let new = edit::update_assertion_literal(t.line_text(), &expected, &actual)
                     .or_else(|| {
@@ -558,11 +589,11 @@ impl Template {
                 let file = spec
                     .files
                     .iter()
-                    .find(|f| root.join(f).is_file())
+                    .find(|f| policy.is_readable_file(f))
                     .ok_or_else(|| {
                         NoPatch(format!("no example env file ({})", spec.files.join(", ")))
                     })?;
-                let before = read(root, file)?;
+                let before = read(policy, file)?;
                 let after = edit::env_file_add_var(&before, &get(&caps, "var"))
                     .map_err(|e| NoPatch(e.to_string()))?;
                 vec![FileChange {
@@ -572,7 +603,7 @@ impl Template {
                 }]
             }
             Action::MarkFlaky => {
-                let t = Target::of(finding, root)?;
+                let t = Target::of(finding, policy)?;
                 let def = enclosing_test(&t.text, t.line).ok_or_else(|| {
                     NoPatch(format!("no test function encloses {}:{}", t.path, t.line))
                 })?;
@@ -582,9 +613,16 @@ impl Template {
                 vec![t.change(after)?]
             }
         };
+        let provenance = Provenance::template(self.source, &spec.id);
+        for f in &files {
+            policy
+                .check(&f.path, Access::Write(&provenance))
+                .map_err(|e| NoPatch(e.to_string()))?;
+        }
         Ok(Patch {
             finding: finding.id.clone(),
             rule: finding.rule.clone(),
+            provenance,
             strategy: spec.strategy,
             origin: spec
                 .origin
@@ -600,9 +638,10 @@ impl Template {
     fn bump_actions(
         &self,
         finding: &Finding,
-        root: &Path,
+        policy: &PathPolicy,
         caps: &mut BTreeMap<String, String>,
     ) -> Result<Vec<FileChange>, NoPatch> {
+        let root = policy.root();
         let text = std::iter::once(finding.message.as_str())
             .chain(finding.excerpt.iter().map(String::as_str))
             .collect::<Vec<_>>()
@@ -633,7 +672,9 @@ impl Template {
                 ".github/workflows/{}",
                 path.file_name().unwrap_or_default().to_string_lossy()
             );
-            let before = read(root, &rel)?;
+            // A workflow that is a link, or a workflows dir linked out of the
+            // project, is refused here by the policy.
+            let before = read(policy, &rel)?;
             let mut after = before.clone();
             for (action, new_ref) in &named {
                 if let Ok((text, _)) = edit::workflow_bump_action(&after, action, new_ref) {

@@ -1,7 +1,9 @@
 //! Apply, validate, commit and roll back patches. Every apply is journaled in the
 //! store before the first byte is written: the originals are saved, each file is
 //! replaced atomically (temp file + rename), and a crash leaves an `applying` row
-//! that `recover` undoes on the next run. Depends on `store`, `fix` and git2.
+//! that `recover` undoes on the next run. Every path goes through the path policy,
+//! and every change happens under the project lock. Depends on `store`, `fix`,
+//! `policy` and git2.
 
 pub mod git;
 pub mod run;
@@ -9,7 +11,10 @@ pub mod run;
 use crate::analyze::{mask, Finding, Matcher, Options};
 use crate::fix::{file_diff, rebase, FileChange, Patch};
 use crate::log::LogInput;
-use crate::store::{self, AppState, Backup, PatchStatus, Store, StoreError, StoredPatch};
+use crate::policy::{self, Access, PathPolicy, Provenance};
+use crate::store::{
+    self, AppState, Backup, PatchStatus, ProjectLock, Store, StoreError, StoredPatch,
+};
 use run::Runner;
 use serde::Serialize;
 use std::io::Write;
@@ -56,6 +61,30 @@ pub enum RepairError {
     },
     #[error("nothing has been applied yet")]
     NothingApplied,
+    #[error("{patch}: refused: {source}")]
+    Refused {
+        patch: String,
+        source: policy::Refused,
+    },
+    #[error("{patch} belongs to the project at {other}, not to {here}; run cars there")]
+    OtherProject {
+        patch: String,
+        other: String,
+        here: String,
+    },
+    #[error("{patch}: {refusal}")]
+    Gate { patch: String, refusal: Refusal },
+}
+
+/// Why the gates refuse a patch.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("confidence {confidence:.2} is below the report-only gate ({gate:.2}); cars does not apply it, but you may by hand")]
+    ReportOnly { confidence: f64, gate: f64 },
+    #[error("confidence {confidence:.2} is below the approval gate ({gate:.2}); it needs an explicit force after review")]
+    NeedsForce { confidence: f64, gate: f64 },
+    #[error("not applied unattended: {0}")]
+    NotAuto(String),
 }
 
 type Result<T> = std::result::Result<T, RepairError>;
@@ -92,10 +121,75 @@ pub enum Gate {
     ReportOnly,
 }
 
+/// How a patch is being approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// `apply --auto`: nobody looks at it.
+    Auto,
+    /// A person chose it; `force` when they also confirmed a patch below the
+    /// approval gate.
+    Manual { force: bool },
+}
+
 impl Gates {
+    /// Why a patch may never pass the auto gate, whatever its confidence.
+    pub fn auto_cap(patch: &Patch) -> Option<String> {
+        if !patch.auto {
+            return Some("its source marks it for review".into());
+        }
+        if let Some(f) = patch.files.iter().find(|f| policy::is_protected(&f.path)) {
+            return Some(format!(
+                "it edits {}, a build script or CI definition",
+                f.path
+            ));
+        }
+        if patch.strategy == crate::fix::Strategy::DependencyFix {
+            return Some("it adds or changes a dependency".into());
+        }
+        None
+    }
+
+    /// The one gate decision, for every front end: may this patch be applied this
+    /// way? `validated`: a validation command will run after the apply.
+    pub fn decide(
+        &self,
+        patch: &Patch,
+        how: Approval,
+        validated: bool,
+    ) -> std::result::Result<Gate, Refusal> {
+        let gate = self.gate(patch);
+        match (how, gate) {
+            (_, Gate::ReportOnly) => Err(Refusal::ReportOnly {
+                confidence: patch.confidence,
+                gate: self.force,
+            }),
+            (Approval::Manual { force: false }, Gate::Force) => Err(Refusal::NeedsForce {
+                confidence: patch.confidence,
+                gate: self.approve,
+            }),
+            (Approval::Manual { .. }, g) => Ok(g),
+            (Approval::Auto, Gate::Auto) => {
+                if patch.provenance.from_log() && !validated {
+                    return Err(Refusal::NotAuto(
+                        "its text comes from the log; --auto applies such a patch only with a validation command".into(),
+                    ));
+                }
+                Ok(Gate::Auto)
+            }
+            (Approval::Auto, _) => Err(Refusal::NotAuto(Self::auto_cap(patch).unwrap_or_else(
+                || {
+                    format!(
+                        "confidence {:.2} is below the auto gate ({:.2})",
+                        patch.confidence, self.auto
+                    )
+                },
+            ))),
+        }
+    }
+
     pub fn gate(&self, patch: &Patch) -> Gate {
         let c = patch.confidence;
-        if c >= self.auto && patch.auto {
+        if c >= self.auto && Self::auto_cap(patch).is_none() {
             Gate::Auto
         } else if c >= self.approve {
             Gate::Approve
@@ -115,6 +209,10 @@ pub struct ApplyOptions {
     pub commit: bool,
     /// Who decided: cli, auto, repl, tui.
     pub actor: String,
+    /// How it was approved; checked against the gates by `apply`.
+    pub approval: Approval,
+    /// Skip the repository's commit hooks (`--no-verify`).
+    pub no_verify: bool,
 }
 
 /// What happened to one patch.
@@ -158,6 +256,7 @@ pub fn propose(
     ids: &[String],
     templates: &crate::fix::template::Templates,
 ) -> Result<Proposals> {
+    let policy = policy_of(store)?;
     use crate::report::repair::Unfixable;
     let findings = if ids.is_empty() {
         store
@@ -170,9 +269,8 @@ pub fn propose(
             .map(|id| store.finding(session, id))
             .collect::<std::result::Result<Vec<_>, _>>()?
     };
-    let root = store.project_root.clone();
     let project = crate::fix::Project {
-        root: &root,
+        policy: &policy,
         templates,
     };
     let mut out = Proposals::default();
@@ -305,17 +403,52 @@ fn tail(s: &str, max: usize) -> &str {
     &s[start..]
 }
 
+/// The path policy of the store's project.
+fn policy_of(store: &Store) -> Result<PathPolicy> {
+    PathPolicy::new(&store.project_root, Some(store.dir())).map_err(|source| RepairError::Io {
+        path: store.project_root.clone(),
+        source,
+    })
+}
+
+/// Refuses a patch recorded for another project (a store shared through `CARS_STORE`):
+/// its backups and paths belong there.
+fn check_project(store: &Store, stored: &StoredPatch) -> Result<()> {
+    let theirs = store.session_project(stored.session)?;
+    let ours = &store.project_root;
+    let same = theirs == *ours || theirs.canonicalize().ok().as_ref() == Some(ours);
+    if same {
+        Ok(())
+    } else {
+        Err(RepairError::OtherProject {
+            patch: stored.id.clone(),
+            other: theirs.display().to_string(),
+            here: ours.display().to_string(),
+        })
+    }
+}
+
+fn refused(patch: &str) -> impl Fn(policy::Refused) -> RepairError + '_ {
+    move |source| RepairError::Refused {
+        patch: patch.to_string(),
+        source,
+    }
+}
+
 /// The patch's changes against the files as they are now: unchanged files as made,
 /// changed ones rebased when the edits do not meet; else `Stale`.
 fn rebase_onto_current(
-    root: &Path,
+    policy: &PathPolicy,
     stored: &StoredPatch,
 ) -> Result<(Vec<FileChange>, Vec<String>)> {
     let mut out = Vec::new();
     let mut rebased = Vec::new();
     let mut stale = Vec::new();
     for f in &stored.patch.files {
-        let current = std::fs::read(root.join(&f.path)).ok();
+        let full = policy
+            .check(&f.path, Access::Write(&stored.patch.provenance))
+            .map_err(refused(&stored.id))?;
+        let current = std::fs::read(&full).ok();
         if current.as_deref() == f.before.as_ref().map(|b| b.as_bytes()) {
             out.push(f.clone());
             continue;
@@ -325,6 +458,8 @@ fn rebase_onto_current(
             _ => None,
         };
         match merged {
+            // A log-derived edit is checked against the file it is made on; a rebase
+            // keeps the edit, so it stays as small as it was checked to be.
             Some((now, after)) => {
                 rebased.push(f.path.clone());
                 out.push(FileChange {
@@ -358,20 +493,27 @@ pub fn stale_files(root: &Path, patch: &Patch) -> Vec<String> {
         .collect()
 }
 
-/// Applies a stored patch: refuses stale patches, journals and backs up, writes
-/// atomically, validates (restoring the originals on failure) and commits.
+/// Applies a stored patch: checks the gates and the path policy, refuses stale
+/// patches, journals and backs up, writes atomically, validates (restoring the
+/// originals on failure) and commits. `_lock` proves the caller holds the project
+/// lock for the whole operation, so two processes never interleave their edits.
 ///
 /// A validation run is accepted when the command succeeds, or, given `judge` (the
 /// analyzer), when its output no longer shows the patched finding and shows no error
 /// the session did not already have: one fix among several is progress, not failure.
 pub fn apply(
     store: &mut Store,
+    _lock: &ProjectLock,
     stored: &StoredPatch,
+    gates: &Gates,
     opts: &ApplyOptions,
     runner: &dyn Runner,
     judge: Option<&Matcher>,
 ) -> Result<ApplyReport> {
+    // Read again under the lock: another process may have applied it meanwhile.
+    let stored = &store.patch_by_key(stored.key)?;
     let root = store.project_root.clone();
+    check_project(store, stored)?;
     if matches!(stored.status, PatchStatus::Applied | PatchStatus::Validated) {
         return Err(RepairError::AlreadyApplied {
             patch: stored.id.clone(),
@@ -384,18 +526,27 @@ pub fn apply(
             finding: stored.patch.finding.clone(),
         });
     }
-    let (files_to_write, rebased) = rebase_onto_current(&root, stored)?;
+    gates
+        .decide(&stored.patch, opts.approval, opts.validate.is_some())
+        .map_err(|refusal| RepairError::Gate {
+            patch: stored.id.clone(),
+            refusal,
+        })?;
+    let policy = policy_of(store)?;
+    let (files_to_write, rebased) = rebase_onto_current(&policy, stored)?;
     if opts.commit {
         git::check_committable(&root)?;
     }
     let op = store::new_op_id();
     store.record_decision(stored.key, true, None, &opts.actor)?;
-    let backups = take_backups(&root, &files_to_write)?;
+    let backups = take_backups(&policy, &files_to_write)?;
     let app = store.begin_application(stored.key, &op, &backups)?;
-    if let Err(e) = write_all(&root, &files_to_write) {
-        // Put back what was written before the failure, then report it.
-        restore(&root, &backups)?;
-        store.set_application_state(app, AppState::Interrupted)?;
+    if let Err(e) = write_all(&policy, &stored.patch.provenance, &files_to_write) {
+        // Put back what was written before the failure, then report it. If even that
+        // fails, the row stays `applying` and the next run retries the restore.
+        if restore(&policy, &backups).is_ok() {
+            store.set_application_state(app, AppState::Interrupted)?;
+        }
         return Err(e);
     }
     store.set_application_state(app, AppState::Applied)?;
@@ -406,7 +557,7 @@ pub fn apply(
         "apply",
         Some(stored.session),
         Some(stored.key),
-        serde_json::json!({"patch": stored.id, "files": files, "actor": opts.actor}),
+        serde_json::json!({"patch": stored.id, "files": files, "actor": opts.actor, "provenance": stored.patch.provenance}),
     )?;
     let mut report = ApplyReport {
         patch: stored.id.clone(),
@@ -417,13 +568,24 @@ pub fn apply(
         rolled_back: false,
     };
     if let Some(command) = &opts.validate {
-        let result =
-            runner
-                .run(command, &root, opts.timeout)
-                .map_err(|source| RepairError::Run {
-                    command: command.clone(),
-                    source,
-                })?;
+        // A kill during validation leaves `validating`: the next run rolls it back
+        // rather than leave an unvalidated patch silently applied.
+        store.set_application_state(app, AppState::Validating)?;
+        let result = runner
+            .run(command, &root, opts.timeout)
+            .map_err(|source| RepairError::Run {
+                command: command.clone(),
+                source,
+            });
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                restore(&policy, &backups)?;
+                store.set_application_state(app, AppState::RolledBack)?;
+                store.set_patch_status(stored.key, PatchStatus::Failed)?;
+                return Err(e);
+            }
+        };
         let verdict = judge_run(&result, judge, store, stored)?;
         let v = Validation {
             command: command.clone(),
@@ -446,7 +608,7 @@ pub fn apply(
         report.validation = Some(v);
         if !passed {
             store.set_application_state(app, AppState::RollingBack)?;
-            restore(&root, &backups)?;
+            restore(&policy, &backups)?;
             store.set_application_state(app, AppState::RolledBack)?;
             store.set_patch_status(stored.key, PatchStatus::Failed)?;
             store.event(
@@ -459,6 +621,7 @@ pub fn apply(
             report.rolled_back = true;
             return Ok(report);
         }
+        store.set_application_state(app, AppState::Applied)?;
         store.set_patch_status(stored.key, PatchStatus::Validated)?;
     }
     if opts.commit {
@@ -471,13 +634,14 @@ pub fn apply(
                 to: Some(&f.after),
             })
             .collect();
-        let oid = git::commit_changes(&root, &commits, &message).map_err(|source| {
-            RepairError::CommitFailed {
-                patch: stored.id.clone(),
-                validated: report.validation.is_some(),
-                source,
-            }
-        })?;
+        let oid =
+            git::commit_changes(&root, &commits, &message, !opts.no_verify).map_err(|source| {
+                RepairError::CommitFailed {
+                    patch: stored.id.clone(),
+                    validated: report.validation.is_some(),
+                    source,
+                }
+            })?;
         store.record_commit(app, &oid, false)?;
         store.event(
             &op,
@@ -494,7 +658,7 @@ pub fn apply(
 fn commit_message(stored: &StoredPatch) -> String {
     let p = &stored.patch;
     format!(
-        "cars: fix {} ({})\n\n{}\n\nFinding: {} (session {})\nRule: {}\nStrategy: {}\nConfidence: {:.2}\nPatch: {}\n",
+        "cars: fix {} ({})\n\n{}\n\nFinding: {} (session {})\nRule: {}\nStrategy: {}\nSource: {}\nConfidence: {:.2}\nPatch: {}\n",
         p.finding,
         p.rule,
         p.rationale,
@@ -502,6 +666,7 @@ fn commit_message(stored: &StoredPatch) -> String {
         stored.session,
         p.rule,
         p.strategy.as_str(),
+        p.provenance.describe(),
         p.confidence,
         stored.id
     )
@@ -517,8 +682,15 @@ pub struct RollbackReport {
 
 /// Restores the originals of the application of `stored` byte for byte (and mode).
 /// Refuses when the files changed after the apply, unless `force`.
-pub fn rollback(store: &mut Store, stored: &StoredPatch, force: bool) -> Result<RollbackReport> {
+pub fn rollback(
+    store: &mut Store,
+    _lock: &ProjectLock,
+    stored: &StoredPatch,
+    force: bool,
+) -> Result<RollbackReport> {
     let root = store.project_root.clone();
+    check_project(store, stored)?;
+    let policy = policy_of(store)?;
     let app = store
         .application_of(stored.key)?
         .filter(|a| a.state == AppState::Applied)
@@ -552,7 +724,7 @@ pub fn rollback(store: &mut Store, stored: &StoredPatch, force: bool) -> Result<
     let forced = !changed.is_empty();
     let op = store::new_op_id();
     store.set_application_state(app.key, AppState::RollingBack)?;
-    restore(&root, &backups)?;
+    restore(&policy, &backups)?;
     store.set_application_state(app.key, AppState::RolledBack)?;
     store.set_patch_status(stored.key, PatchStatus::RolledBack)?;
     let files: Vec<String> = backups.iter().map(|b| b.path.clone()).collect();
@@ -585,7 +757,9 @@ pub fn rollback(store: &mut Store, stored: &StoredPatch, force: bool) -> Result<
                 to: to.as_deref(),
             })
             .collect();
-        let oid = git::commit_changes(&root, &commits, &message)?;
+        // The revert undoes cars' own commit: the hooks already passed on this
+        // content once, so they are not asked again.
+        let oid = git::commit_changes(&root, &commits, &message, false)?;
         store.record_commit(app.key, &oid, true)?;
         report.revert_commit = Some(oid);
     }
@@ -612,24 +786,49 @@ pub struct Recovered {
     pub session: i64,
     pub was: AppState,
     pub files: Vec<String>,
+    /// Why it could not be finished now (it is tried again next time).
+    pub failed: Option<String>,
 }
 
-/// Finishes what a crash interrupted: an apply is undone, a rollback completed. Both
-/// mean restoring the saved originals. Run this before any other store operation.
+/// Finishes what a crashed process left half done: an apply (or its validation) is
+/// undone, a rollback completed; both mean restoring the saved originals. Only runs
+/// when the project lock is free, so an operation still in progress in another
+/// process is never touched; and only for this store's project.
 pub fn recover(store: &mut Store) -> Result<Vec<Recovered>> {
-    let root = store.project_root.clone();
+    let Some(_lock) = store.try_lock()? else {
+        return Ok(Vec::new());
+    };
+    let policy = policy_of(store)?;
     let mut out = Vec::new();
     for app in store.unfinished_applications()? {
-        let backups = store.backups(app.key)?;
-        restore(&root, &backups)?;
         let patch = store.patch_by_key(app.patch_key)?;
+        let backups = store.backups(app.key)?;
+        let files: Vec<String> = backups.iter().map(|b| b.path.clone()).collect();
+        let mut report = Recovered {
+            patch: patch.id.clone(),
+            session: patch.session,
+            was: app.state,
+            files: files.clone(),
+            failed: None,
+        };
+        if let Err(e) = check_project(store, &patch) {
+            report.failed = Some(e.to_string());
+            out.push(report);
+            continue;
+        }
+        if let Err(e) = restore(&policy, &backups) {
+            report.failed = Some(e.to_string());
+            out.push(report);
+            continue;
+        }
+        remove_temp_files(&policy, &files);
         let (state, status) = match app.state {
             AppState::Applying => (AppState::Interrupted, PatchStatus::Proposed),
+            AppState::Validating => (AppState::RolledBack, PatchStatus::Failed),
             _ => (AppState::RolledBack, PatchStatus::RolledBack),
         };
         store.set_application_state(app.key, state)?;
         store.set_patch_status(app.patch_key, status)?;
-        let files: Vec<String> = backups.iter().map(|b| b.path.clone()).collect();
         store.event(
             &app.op_id,
             "recover",
@@ -637,22 +836,46 @@ pub fn recover(store: &mut Store) -> Result<Vec<Recovered>> {
             Some(app.patch_key),
             serde_json::json!({"patch": patch.id, "was": app.state.as_str(), "files": files}),
         )?;
-        out.push(Recovered {
-            patch: patch.id,
-            session: patch.session,
-            was: app.state,
-            files,
-        });
+        out.push(report);
     }
     Ok(out)
 }
 
-fn take_backups(root: &Path, files: &[FileChange]) -> Result<Vec<Backup>> {
+/// Temporary files a killed write left beside `files` (`.NAME.cars-XXXXXX.tmp`).
+fn remove_temp_files(policy: &PathPolicy, files: &[String]) {
+    for rel in files {
+        let Ok(full) = policy.check(rel, Access::Restore) else {
+            continue;
+        };
+        let (Some(dir), Some(name)) = (full.parent(), full.file_name()) else {
+            continue;
+        };
+        let prefix = format!(".{}.cars-", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let is_file = e.file_type().is_ok_and(|t| t.is_file());
+            if is_file && n.starts_with(&prefix) && n.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+fn take_backups(policy: &PathPolicy, files: &[FileChange]) -> Result<Vec<Backup>> {
     use std::os::unix::fs::PermissionsExt;
     files
         .iter()
         .map(|f| {
-            let path = root.join(&f.path);
+            let path =
+                policy
+                    .check(&f.path, Access::Restore)
+                    .map_err(|source| RepairError::Refused {
+                        patch: f.path.clone(),
+                        source,
+                    })?;
             match std::fs::read(&path) {
                 Ok(content) => {
                     let mode = std::fs::metadata(&path)
@@ -677,29 +900,49 @@ fn take_backups(root: &Path, files: &[FileChange]) -> Result<Vec<Backup>> {
         .collect()
 }
 
-fn write_all(root: &Path, files: &[FileChange]) -> Result<()> {
-    // Test hook: a pause after each file lets a test kill cars mid-apply.
-    let pause = std::env::var("CARS_TEST_PAUSE_AFTER_WRITE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
+fn write_all(policy: &PathPolicy, provenance: &Provenance, files: &[FileChange]) -> Result<()> {
     for f in files {
-        let path = root.join(&f.path);
+        // Checked again right before the write: a path can change under us.
+        let path = policy
+            .check(&f.path, Access::Write(provenance))
+            .map_err(|source| RepairError::Refused {
+                patch: f.path.clone(),
+                source,
+            })?;
         let mode = std::fs::metadata(&path).ok().map(|m| {
             use std::os::unix::fs::PermissionsExt;
             m.permissions().mode()
         });
         write_atomic(&path, f.after.as_bytes(), mode)?;
-        if let Some(p) = pause {
-            std::thread::sleep(p);
-        }
+        test_pause();
     }
     Ok(())
 }
 
-fn restore(root: &Path, backups: &[Backup]) -> Result<()> {
+/// Test builds only (`--features test-hooks`): a pause after each written file lets
+/// a test kill cars mid-apply.
+#[cfg(feature = "test-hooks")]
+fn test_pause() {
+    if let Some(ms) = std::env::var("CARS_TEST_PAUSE_AFTER_WRITE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn test_pause() {}
+
+fn restore(policy: &PathPolicy, backups: &[Backup]) -> Result<()> {
     for b in backups {
-        let path = root.join(&b.path);
+        let path =
+            policy
+                .check(&b.path, Access::Restore)
+                .map_err(|source| RepairError::Refused {
+                    patch: b.path.clone(),
+                    source,
+                })?;
         match &b.content {
             Some(bytes) => {
                 let current = std::fs::read(&path).ok();
@@ -730,7 +973,9 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 }
 
 /// Replaces `path` with `bytes` via a synced temporary file in the same directory and
-/// a rename: readers (and a crash) see the old or the new content, never a mix.
+/// a rename: readers (and a crash) see the old or the new content, never a mix. The
+/// temporary file has a random name and is created with O_EXCL, so nothing planted
+/// beside the file can redirect the write.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     let io = |source| RepairError::Io {
         path: path.to_path_buf(),
@@ -739,21 +984,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.cars-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        if let Some(mode) = mode {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-        }
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.cars-"))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = mode.unwrap_or(0o644);
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(io)?;
     }
-    result.map_err(io)
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)
 }

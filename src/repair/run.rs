@@ -1,5 +1,8 @@
 //! Runs a validation command (`sh -c`) with a timeout, keeping only the tail of its
-//! output. The runner is a trait so tests and front ends can substitute their own.
+//! output. When the command ends, whatever it left running in its process group is
+//! killed, and the wait for its output is bounded by the same timeout, so a
+//! background child holding the pipe cannot hang cars. The runner is a trait so tests
+//! and front ends can substitute their own.
 
 use std::io::Read;
 use std::path::Path;
@@ -42,7 +45,9 @@ impl Runner for ShellRunner {
             .stderr(Stdio::piped())
             .process_group(0)
             .spawn()?;
-        let readers: Vec<_> = [
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let mut streams = 0;
+        for r in [
             child
                 .stdout
                 .take()
@@ -54,7 +59,9 @@ impl Runner for ShellRunner {
         ]
         .into_iter()
         .flatten()
-        .map(|mut r| {
+        {
+            let (mut r, tx) = (r, tx.clone());
+            streams += 1;
             std::thread::spawn(move || {
                 let mut tail: Vec<u8> = Vec::new();
                 let mut buf = [0u8; 8192];
@@ -67,25 +74,31 @@ impl Runner for ShellRunner {
                         tail.drain(..tail.len() - KEEP_BYTES);
                     }
                 }
-                tail
-            })
-        })
-        .collect();
+                let _ = tx.send(tail);
+            });
+        }
+        drop(tx);
         let status = child.wait_timeout(timeout)?;
         let timed_out = status.is_none();
+        // The command is done (or out of time): nothing it started may outlive it.
+        // SAFETY: kill(2) on the process group of our own child; ESRCH (group
+        // already gone) is harmless.
+        unsafe {
+            libc::kill(-(child.id() as i32), libc::SIGKILL);
+        }
         let status = match status {
             Some(s) => s,
-            None => {
-                // SAFETY: kill(2) on our own child's process group.
-                unsafe {
-                    libc::kill(-(child.id() as i32), libc::SIGKILL);
-                }
-                child.wait()?
-            }
+            None => child.wait()?,
         };
+        // A grandchild that left the group (setsid) may still hold a pipe open: wait
+        // for the output no longer than the timeout allows, then go on without it.
+        let deadline = start + timeout.max(Duration::from_secs(1));
         let mut output = Vec::new();
-        for r in readers {
-            let mut part = r.join().unwrap_or_default();
+        for _ in 0..streams {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(mut part) = rx.recv_timeout(left.max(Duration::from_millis(200))) else {
+                break;
+            };
             if part.len() > KEEP_BYTES {
                 part.drain(..part.len() - KEEP_BYTES);
             }

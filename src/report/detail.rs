@@ -71,10 +71,13 @@ pub fn write_source(f: &Finding, root: &Path, color: bool, out: &mut dyn Write) 
     let Some(line) = loc.line.map(|l| l as usize) else {
         return Ok(());
     };
-    let Some(rel) = crate::fix::paths::resolve(root, &loc.file) else {
+    let Ok(policy) = crate::policy::PathPolicy::new(root, None) else {
         return Ok(());
     };
-    let Ok(text) = std::fs::read_to_string(root.join(&rel)) else {
+    let Some(rel) = crate::fix::paths::resolve(&policy, &loc.file) else {
+        return Ok(());
+    };
+    let Ok(text) = policy.read_text(&rel) else {
         return Ok(());
     };
     let lines: Vec<&str> = text.lines().collect();

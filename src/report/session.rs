@@ -148,7 +148,7 @@ impl SessionReport {
                 rationale: p.patch.rationale.clone(),
                 status: p.status,
                 files: p.patch.files.iter().map(|f| f.path.clone()).collect(),
-                diff: p.patch.unified_diff(),
+                diff: p.patch.redacted_diff(),
                 decisions,
                 outcome,
             });
@@ -241,7 +241,9 @@ fn outcome_text(o: Option<&PatchOutcome>, code: &dyn Fn(&str) -> String) -> Stri
     let started = at(o.started_at);
     let first = match o.state {
         AppState::Interrupted => format!("interrupted at {started}; the originals were restored"),
-        AppState::Applying | AppState::RollingBack => format!("unfinished (started {started})"),
+        AppState::Applying | AppState::Validating | AppState::RollingBack => {
+            format!("unfinished (started {started})")
+        }
         AppState::Applied | AppState::RolledBack => format!("applied at {started}"),
     };
     let mut parts = vec![if o.attempts > 1 {

@@ -205,6 +205,10 @@ pub struct RuleSources {
     pub user_dir: Option<PathBuf>,
     /// The project root; its `.cars/patterns/*.toml` are loaded last.
     pub project_dir: Option<PathBuf>,
+    /// Whether the user trusts the project's configuration (`cars trust`). An
+    /// untrusted project's rules may only add findings: rules that ignore lines,
+    /// disable or replace another rule are left out.
+    pub project_trusted: bool,
     /// Extra rule files named on the command line.
     pub extra_files: Vec<PathBuf>,
     /// Skip the built-in library (for testing a rule file on its own).
@@ -213,10 +217,11 @@ pub struct RuleSources {
 
 impl RuleSources {
     /// The usual places: built-in rules, the user's config dir, the project in `dir`.
-    pub fn standard(project_dir: Option<PathBuf>) -> RuleSources {
+    pub fn standard(project_dir: Option<PathBuf>, project_trusted: bool) -> RuleSources {
         RuleSources {
             user_dir: dirs::config_dir().map(|d| d.join("cars")),
             project_dir,
+            project_trusted,
             extra_files: Vec::new(),
             no_builtin: false,
         }
@@ -244,18 +249,33 @@ impl RuleSet {
                 }
             }
         }
-        let mut files: Vec<PathBuf> = Vec::new();
+        // (file, may it hide or replace findings?)
+        let mut files: Vec<(PathBuf, bool)> = Vec::new();
         if let Some(dir) = &sources.user_dir {
-            files.extend(toml_files_in(&dir.join("patterns"))?);
+            files.extend(
+                toml_files_in(&dir.join("patterns"))?
+                    .into_iter()
+                    .map(|f| (f, true)),
+            );
         }
         if let Some(dir) = &sources.project_dir {
-            files.extend(toml_files_in(&dir.join(".cars").join("patterns"))?);
+            let trusted = sources.project_trusted;
+            files.extend(
+                toml_files_in(&dir.join(".cars").join("patterns"))?
+                    .into_iter()
+                    .map(|f| (f, trusted)),
+            );
         }
-        files.extend(sources.extra_files.iter().cloned());
-        for path in files {
+        files.extend(sources.extra_files.iter().map(|f| (f.clone(), true)));
+        for (path, may_hide) in files {
             let (name, specs_in_file) = read_rule_file(&path)?;
             for spec in specs_in_file {
                 validate(&spec, &name)?;
+                let hides =
+                    spec.ignore || spec.disabled || specs.iter().any(|(s, _)| s.id == spec.id);
+                if hides && !may_hide {
+                    continue;
+                }
                 specs.push((spec, name.clone()));
             }
         }

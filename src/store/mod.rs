@@ -42,6 +42,19 @@ pub enum StoreError {
     BadId(String),
     #[error("corrupt record in the store: {0}")]
     Corrupt(String),
+    #[error("cannot lock the store {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Held while cars changes the project's files (apply, rollback, recovery): an OS
+/// lock on `lock` in the store directory, released when dropped or when the process
+/// dies, so a lock that can be taken means no operation is in flight.
+#[derive(Debug)]
+pub struct ProjectLock {
+    _file: std::fs::File,
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -201,6 +214,8 @@ pub struct Backup {
 pub enum AppState {
     Applying,
     Applied,
+    /// Applied, and the validation command is running.
+    Validating,
     RollingBack,
     RolledBack,
     /// A crash interrupted applying; the next run restored the originals.
@@ -212,6 +227,7 @@ impl AppState {
         match self {
             AppState::Applying => "applying",
             AppState::Applied => "applied",
+            AppState::Validating => "validating",
             AppState::RollingBack => "rolling-back",
             AppState::RolledBack => "rolled-back",
             AppState::Interrupted => "interrupted",
@@ -222,6 +238,7 @@ impl AppState {
         Ok(match s {
             "applying" => AppState::Applying,
             "applied" => AppState::Applied,
+            "validating" => AppState::Validating,
             "rolling-back" => AppState::RollingBack,
             "rolled-back" => AppState::RolledBack,
             "interrupted" => AppState::Interrupted,
@@ -314,6 +331,52 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    fn lock_file(&self) -> Result<(std::fs::File, PathBuf)> {
+        let path = self.dir().join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        Ok((file, path))
+    }
+
+    /// The project lock if no other process holds it.
+    pub fn try_lock(&self) -> Result<Option<ProjectLock>> {
+        let (file, path) = self.lock_file()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(ProjectLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Lock { path, source }),
+        }
+    }
+
+    /// The project lock, waiting for another process to release it.
+    pub fn lock(&self) -> Result<ProjectLock> {
+        let (file, path) = self.lock_file()?;
+        file.lock()
+            .map_err(|source| StoreError::Lock { path, source })?;
+        Ok(ProjectLock { _file: file })
+    }
+
+    /// The project root a session's paths resolve against.
+    pub fn session_project(&self, session: i64) -> Result<PathBuf> {
+        self.conn
+            .query_row(
+                "SELECT project FROM sessions WHERE id = ?1",
+                [session],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .map(PathBuf::from)
+            .ok_or(StoreError::UnknownSession(session))
     }
 
     /// The directory the store lives in (for files such as the REPL history).
@@ -806,7 +869,7 @@ impl Store {
     /// Applications a crash left half done.
     pub fn unfinished_applications(&self) -> Result<Vec<Application>> {
         self.query_applications(
-            "WHERE state IN ('applying', 'rolling-back') ORDER BY id",
+            "WHERE state IN ('applying', 'validating', 'rolling-back') ORDER BY id",
             None,
         )
     }

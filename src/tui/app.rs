@@ -70,6 +70,8 @@ pub enum Effect {
         job: usize,
         session: i64,
         patch: String,
+        /// The user confirmed a patch below the approval gate with a second key.
+        force: bool,
     },
     Reject {
         project: usize,
@@ -99,6 +101,10 @@ pub struct PatchView {
     pub id: String,
     pub confidence: f64,
     pub gate: String,
+    /// The engine's gate for a person's approval.
+    pub gate_kind: cars::repair::Gate,
+    /// `log (rustc)`, `built-in template ...`.
+    pub source: String,
     pub rationale: String,
     pub diff: String,
 }
@@ -109,8 +115,10 @@ impl PatchView {
             id: p.id.clone(),
             confidence: p.patch.confidence,
             gate: cars::report::repair::gate_text(gates.gate(&p.patch)).into(),
+            gate_kind: gates.gate(&p.patch),
+            source: p.patch.provenance.describe(),
             rationale: p.patch.rationale.clone(),
-            diff: p.patch.unified_diff(),
+            diff: p.patch.redacted_diff(),
         }
     }
 }
@@ -160,6 +168,11 @@ pub enum Mode {
     Normal,
     Search(String),
     Help,
+    /// `a` on a patch below the approval gate: `A` applies it anyway.
+    ConfirmForce {
+        session: i64,
+        patch: String,
+    },
 }
 
 pub struct App<'m> {
@@ -179,6 +192,8 @@ pub struct App<'m> {
     pub output_cap: usize,
     /// A message for the status bar.
     pub status: String,
+    /// Shown in the header: what an untrusted project configuration did not get.
+    pub notice: Option<String>,
     /// An engine action in flight (validation runs the job): file changes wait.
     pub busy: Option<String>,
     /// Clock of the app, so tests can freeze it.
@@ -252,6 +267,7 @@ impl<'m> App<'m> {
             color,
             output_cap: output_cap.max(10),
             status: "? shows the keys".into(),
+            notice: None,
             busy: None,
             now: Instant::now,
         }
@@ -495,6 +511,15 @@ impl<'m> App<'m> {
                 }
                 return Vec::new();
             }
+            Mode::ConfirmForce { session, patch } => {
+                self.mode = Mode::Normal;
+                if key.code != KeyCode::Char('A') {
+                    self.status = format!("{patch}: not applied");
+                    return Vec::new();
+                }
+                let (project, job) = (self.current, self.project().current);
+                return self.approve(project, job, session, patch, true);
+            }
             Mode::Normal => {}
         }
         let (project, job) = (self.current, self.project().current);
@@ -588,24 +613,24 @@ impl<'m> App<'m> {
                     return Vec::new();
                 }
                 match self.first_patch() {
-                    Some((session, patch)) => {
-                        self.busy = Some(format!(
-                            "applying {patch}, re-running {}",
-                            self.job().job.name
-                        ));
-                        self.status = self.busy.clone().unwrap_or_default();
-                        return vec![Effect::Approve {
-                            project,
-                            job,
-                            session,
-                            patch,
-                        }];
+                    Some((_, patch, cars::repair::Gate::ReportOnly, _)) => {
+                        self.status =
+                            format!("{patch} is below the report-only gate; cars does not apply it")
+                    }
+                    Some((session, patch, cars::repair::Gate::Force, confidence)) => {
+                        self.status = format!(
+                            "{patch} has confidence {confidence:.2}, below the approval gate: press A (shift-a) to apply it anyway, any other key cancels"
+                        );
+                        self.mode = Mode::ConfirmForce { session, patch };
+                    }
+                    Some((session, patch, _, _)) => {
+                        return self.approve(project, job, session, patch, false)
                     }
                     None => self.status = "no patch for this finding yet: press p".into(),
                 }
             }
             KeyCode::Char('r') => match self.first_patch() {
-                Some((session, patch)) => {
+                Some((session, patch, _, _)) => {
                     return vec![Effect::Reject {
                         project,
                         session,
@@ -637,10 +662,37 @@ impl<'m> App<'m> {
     }
 
     /// The session and first proposed patch of the selected finding.
-    fn first_patch(&self) -> Option<(i64, String)> {
+    fn first_patch(&self) -> Option<(i64, String, cars::repair::Gate, f64)> {
         let f = self.selected_finding()?;
         let job = self.job();
-        let patches = job.patches.get(&f.id)?.as_ref().ok()?;
-        Some((job.session?, patches.first()?.id.clone()))
+        let first = job.patches.get(&f.id)?.as_ref().ok()?.first()?;
+        Some((
+            job.session?,
+            first.id.clone(),
+            first.gate_kind,
+            first.confidence,
+        ))
+    }
+
+    fn approve(
+        &mut self,
+        project: usize,
+        job: usize,
+        session: i64,
+        patch: String,
+        force: bool,
+    ) -> Vec<Effect> {
+        self.busy = Some(format!(
+            "applying {patch}, re-running {}",
+            self.job().job.name
+        ));
+        self.status = self.busy.clone().unwrap_or_default();
+        vec![Effect::Approve {
+            project,
+            job,
+            session,
+            patch,
+            force,
+        }]
     }
 }

@@ -153,6 +153,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
             style(app, Style::default().fg(Color::Yellow)),
         ));
     }
+    if let Some(n) = &app.notice {
+        spans.push(Span::styled(
+            format!(" │ {n}"),
+            style(app, Style::default().fg(Color::Yellow)),
+        ));
+    }
     if app.projects.len() > 1 {
         spans.push(Span::raw(format!(
             " │ project {}/{}",
@@ -261,8 +267,8 @@ fn detail_lines<'a>(app: &App, f: &Finding) -> Vec<Line<'a>> {
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(
                     format!(
-                        "{} ({:.2}, {}): {}",
-                        p.id, p.confidence, p.gate, p.rationale
+                        "{} ({:.2}, {}, from {}): {}",
+                        p.id, p.confidence, p.gate, p.source, p.rationale
                     ),
                     style(app, Style::default().add_modifier(Modifier::BOLD)),
                 )));

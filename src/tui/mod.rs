@@ -13,7 +13,7 @@ use cars::repair::{self, run::ShellRunner, ApplyOptions, Gates};
 use cars::rules::{RuleSet, RuleSources};
 use cars::store::{SessionMeta, Store};
 use cars::watch::jobs::Job;
-use cars::watch::runner::Runner;
+use cars::watch::runner::{RunEvent, Runner};
 use ratatui::backend::Backend;
 use ratatui::Terminal;
 use std::path::PathBuf;
@@ -129,7 +129,22 @@ impl Executor {
     fn try_execute(&mut self, effect: Effect) -> anyhow::Result<()> {
         match effect {
             Effect::Start { project, job } => {
-                self.runners[project].start(job, &self.jobs[project][job], &self.roots[project]);
+                let spec = &self.jobs[project][job];
+                if spec.held {
+                    // From a project config the user has not trusted: shown, not run.
+                    let error = format!(
+                        "not run: `{}` comes from an untrusted .cars.toml; `cars trust` allows it",
+                        spec.command
+                    );
+                    for event in [
+                        RunEvent::Started { job, run: 0 },
+                        RunEvent::FailedToStart { job, run: 0, error },
+                    ] {
+                        let _ = self.actions.send(Action::Run { project, event });
+                    }
+                    return Ok(());
+                }
+                self.runners[project].start(job, spec, &self.roots[project]);
             }
             Effect::Record {
                 project,
@@ -183,6 +198,7 @@ impl Executor {
                 job,
                 session,
                 patch,
+                force,
             } => {
                 // Validation re-runs the job: off the UI thread, on its own store
                 // connection (SQLite WAL lets the two share the file).
@@ -190,8 +206,16 @@ impl Executor {
                 let command = self.jobs[project][job].command.clone();
                 let (commit, gates, actions) = (self.commit, self.gates, self.actions.clone());
                 std::thread::spawn(move || {
-                    let message = approve(&location, session, &patch, command, commit, gates)
-                        .unwrap_or_else(|e| format!("error: {e:#}"));
+                    let request = ApproveRequest {
+                        session,
+                        patch: &patch,
+                        command,
+                        commit,
+                        gates,
+                        force,
+                    };
+                    let message =
+                        approve(&location, request).unwrap_or_else(|e| format!("error: {e:#}"));
                     let _ = actions.send(Action::Done {
                         message,
                         rerun: Some((project, job)),
@@ -214,7 +238,12 @@ impl Executor {
             Effect::Undo { project, job } => {
                 let store = &mut self.stores[project];
                 let stored = repair::last_applied(store)?;
-                let r = repair::rollback(store, &stored, false)?;
+                let Some(lock) = store.try_lock()? else {
+                    anyhow::bail!(
+                        "another cars process is changing files; try again when it is done"
+                    );
+                };
+                let r = repair::rollback(store, &lock, &stored, false)?;
                 let _ = self.actions.send(Action::Done {
                     message: format!("undid {}: restored {}", r.patch, r.files.join(", ")),
                     rerun: Some((project, job)),
@@ -226,29 +255,45 @@ impl Executor {
     }
 }
 
-/// Applies a patch with validation by the job's command; the status-bar line.
-fn approve(
-    location: &cars::store::Location,
+/// What the user approved in the TUI.
+struct ApproveRequest<'a> {
     session: i64,
-    patch: &str,
+    patch: &'a str,
     command: String,
     commit: bool,
     gates: Gates,
-) -> anyhow::Result<String> {
+    force: bool,
+}
+
+/// Applies a patch with validation by the job's command, through the same gate
+/// decision as the CLI; the status-bar line.
+fn approve(location: &cars::store::Location, r: ApproveRequest) -> anyhow::Result<String> {
     let mut store = Store::open(location)?;
-    let stored = store.patch(session, patch)?;
-    if gates.gate(&stored.patch) == cars::repair::Gate::ReportOnly {
-        anyhow::bail!("{patch} is below the report-only gate; apply it by hand if you trust it");
-    }
-    let rules = RuleSet::load(&RuleSources::standard(Some(location.project_root.clone())))?;
+    let stored = store.patch(r.session, r.patch)?;
+    let config = cars::config::Config::load(&location.project_root)?;
+    let rules = RuleSet::load(&RuleSources::standard(
+        Some(location.project_root.clone()),
+        config.project_trusted(),
+    ))?;
     let matcher = Matcher::new(&rules);
     let opts = ApplyOptions {
-        validate: Some(command),
+        validate: Some(r.command),
         timeout: Duration::from_secs(600),
-        commit,
+        commit: r.commit,
         actor: "tui".into(),
+        approval: cars::repair::Approval::Manual { force: r.force },
+        no_verify: false,
     };
-    let report = repair::apply(&mut store, &stored, &opts, &ShellRunner, Some(&matcher))?;
+    let lock = store.lock()?;
+    let report = repair::apply(
+        &mut store,
+        &lock,
+        &stored,
+        &r.gates,
+        &opts,
+        &ShellRunner,
+        Some(&matcher),
+    )?;
     let mut text = Vec::new();
     cars::report::repair::write_apply_report(&report, &stored.patch.finding, &mut text)?;
     Ok(String::from_utf8_lossy(&text)

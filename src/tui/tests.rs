@@ -27,6 +27,7 @@ fn job() -> Job {
         cwd: None,
         watch: Vec::new(),
         hints: Vec::new(),
+        held: false,
     }
 }
 

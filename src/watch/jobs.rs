@@ -30,6 +30,9 @@ pub struct Job {
     /// Rule-id prefixes to prefer when ranking this job's findings.
     #[serde(default)]
     pub hints: Vec<String>,
+    /// Shown but not run: it comes from a project config the user has not trusted.
+    #[serde(skip)]
+    pub held: bool,
 }
 
 impl Job {
@@ -41,6 +44,7 @@ impl Job {
             cwd: None,
             watch: watch.iter().map(|s| s.to_string()).collect(),
             hints: hints.iter().map(|s| s.to_string()).collect(),
+            held: false,
         }
     }
 
@@ -124,9 +128,13 @@ pub(crate) fn validate(watch: &WatchConfig, jobs: &[Job]) -> Result<(), String> 
             return Err(format!("[[job]] `{}` is defined twice", job.name));
         }
         if let Some(cwd) = &job.cwd {
-            if cwd.is_absolute() {
+            if cwd.is_absolute()
+                || cwd
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
                 return Err(format!(
-                    "[[job]] `{}`: cwd must be relative to the project root",
+                    "[[job]] `{}`: cwd must be a path inside the project root",
                     job.name
                 ));
             }
@@ -341,10 +349,9 @@ fn detect_inner(
         }
         for target in &watch.make {
             // Named explicitly, so a make target replaces a detected job of its name.
-            replace_or_push(
-                &mut jobs,
-                Job::new(target, &format!("make {target}"), &[], &[]),
-            );
+            let mut job = Job::new(target, &format!("make {target}"), &[], &[]);
+            job.held = config.make_held;
+            replace_or_push(&mut jobs, job);
         }
     }
     for job in &config.jobs {
@@ -757,7 +764,11 @@ hints = ["rust."]
             ),
             (
                 "[[job]]\nname = \"a\"\ncommand = \"x\"\ncwd = \"/abs\"\n",
-                "relative",
+                "inside the project",
+            ),
+            (
+                "[[job]]\nname = \"a\"\ncommand = \"x\"\ncwd = \"../up\"\n",
+                "inside the project",
             ),
             ("[watch]\njobs = [\"a\"]\ndisable = [\"a\"]\n", "both"),
         ] {
