@@ -131,27 +131,64 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes a file via a temporary file in the same directory and a rename, so readers
-/// see the old or the new content, never half of it.
+/// Writes a report to `path`. A regular file is replaced atomically (temporary file
+/// in the same directory, then a rename) keeping its mode; a symlink is written
+/// through when its target is in the same directory, refused otherwise; a device or
+/// pipe (`/dev/stdout`) is written to directly.
 pub fn write_atomically(
     path: &std::path::Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
-    use anyhow::Context;
+    use anyhow::{bail, Context};
+    use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let mut target = path.to_path_buf();
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_symlink() {
+            let resolved = path
+                .canonicalize()
+                .with_context(|| format!("{} is a symlink to nowhere", path.display()))?;
+            let here = dir.canonicalize().unwrap_or(dir.clone());
+            if resolved.parent() != Some(here.as_path()) {
+                bail!(
+                    "{} is a symlink to {}, outside its directory; write to the target itself if you mean it",
+                    path.display(),
+                    resolved.display()
+                );
+            }
+            target = resolved;
+        }
+    }
+    let existing = std::fs::metadata(&target).ok();
+    if let Some(meta) = existing.as_ref().filter(|m| !m.is_file()) {
+        if meta.is_dir() {
+            bail!("{} is a directory", target.display());
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        let mut buf = io::BufWriter::new(file);
+        write(&mut buf)?;
+        buf.flush()?;
+        return Ok(());
+    }
+    let target_dir = target.parent().map(|d| d.to_path_buf()).unwrap_or(dir);
+    let mut tmp = tempfile::NamedTempFile::new_in(&target_dir)
+        .with_context(|| format!("cannot create a file in {}", target_dir.display()))?;
     {
         let mut buf = io::BufWriter::new(tmp.as_file_mut());
         write(&mut buf)?;
         buf.flush()?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mode = existing.map(|m| m.permissions().mode()).unwrap_or(0o644);
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))?;
+    tmp.persist(&target)
+        .with_context(|| format!("cannot write {}", target.display()))?;
     Ok(())
 }
 
