@@ -165,6 +165,20 @@ def generate(c, a):
     return "; ".join(problems) or None
 
 
+VERSION_ARGS = {"go": "version", "java": "-version", "javac": "-version", "actionlint": "-version",
+                "shellcheck": "--version | sed -n 2p", "php": "--version | head -1"}
+
+
+def write_versions(tools):
+    """tests/realtool/VERSIONS.txt: which versions of the tools made the logs."""
+    with open(os.path.join(OUT, "VERSIONS.txt"), "w") as f:
+        for t in tools:
+            if t in ("bash", "timeout", "setpriv"):
+                continue
+            rc, out = sh(f"{t} {VERSION_ARGS.get(t, '--version')} 2>&1 | head -1", "/tmp", 60)
+            f.write(f"{t}: {out.strip()}\n")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--only", help="regex on case names")
@@ -179,8 +193,9 @@ def main():
             print(c["name"], c["tool"], " ".join(e["category"] for e in c["errors"]))
         return
     missing = sorted({n for c in cases for n in c["needs"] if not shutil.which(n)})
-    if missing:
-        print("missing tools (their cases are skipped): " + " ".join(missing))
+    print("missing tools (their cases are skipped): " + (" ".join(missing) or "none"))
+    if not a.only:
+        write_versions(sorted({n for c in cases for n in c["needs"]} - set(missing)))
     bad, done = [], 0
     for c in cases:
         if any(not shutil.which(n) for n in c["needs"]):

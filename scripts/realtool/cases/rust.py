@@ -8,7 +8,8 @@ L = "src/lib.rs"
 def rs(name, cmd, src, errors, fix=None, deps="", fix_check=None, extra=None, path=M, **kw):
     files = {"Cargo.toml": ct(name.replace("-", "_"), deps), path: src}
     files.update(extra or {})
-    return case(name, kw.pop("tool", "cargo"), cmd, files, errors, fix=fix and {path: fix},
+    tool = kw.pop("tool", "cargo test" if cmd.startswith("cargo test") else "cargo")
+    return case(name, tool, cmd, files, errors, fix=fix and {path: fix},
                 fix_check=fix_check, needs=["cargo"], **kw)
 
 
