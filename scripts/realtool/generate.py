@@ -170,8 +170,8 @@ VERSION_ARGS = {"go": "version", "java": "-version", "javac": "-version", "actio
 
 
 def write_versions(tools):
-    """tests/realtool/VERSIONS.txt: which versions of the tools made the logs."""
-    with open(os.path.join(OUT, "VERSIONS.txt"), "w") as f:
+    """scripts/realtool/VERSIONS.txt: which versions of the tools made the logs."""
+    with open(os.path.join(HERE, "VERSIONS.txt"), "w") as f:
         for t in tools:
             if t in ("bash", "timeout", "setpriv"):
                 continue

@@ -194,7 +194,7 @@ CASES = [
             let x=1+2;
             println!("{}",x);
         }
-    """, err("lint", M, "Diff in", at="let x=1+2", fixable=True), fix_check="cargo fmt --check",
+    """, err("lint", M, "Diff in", line=1, fixable=True), fix_check="cargo fmt --check",
        fix=[("let x=1+2;", "let x = 1 + 2;"), ('println!("{}",x);', 'println!("{}", x);')], tool="rustfmt"),
     rs("rustfmt-check-long-signature", "cargo fmt --check", """
         pub fn configure(name: &str, retries: u32, verbose: bool, timeout_seconds: u64, label: &str) -> String {
