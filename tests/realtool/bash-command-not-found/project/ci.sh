@@ -1,0 +1,4 @@
+#!/bin/bash
+set -e
+echo "checking"
+jq-cars-missing '.version' package.json

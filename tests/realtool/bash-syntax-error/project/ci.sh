@@ -1,0 +1,5 @@
+#!/bin/bash
+for f in *.txt; do
+  echo "$f"
+done
+fi

@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+echo "deploying to $DEPLOY_TARGET"

@@ -1,0 +1,6 @@
+fn main() {
+    let x = 5;
+    if x == x {
+        println!("same");
+    }
+}

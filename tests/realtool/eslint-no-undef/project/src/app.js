@@ -1,0 +1,3 @@
+export function f() {
+  return undefinedThing + 1;
+}

@@ -1,0 +1,6 @@
+#include <stdio.h>
+
+int main(void) {
+    prinf("hello\n");
+    return 0;
+}

@@ -1,0 +1,5 @@
+int main(void) {
+    int n = 1;
+    char *p = &n;
+    return *p;
+}

@@ -1,0 +1,4 @@
+int main(void) {
+    int unused = 3;
+    return 0;
+}

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/carsrealtool/missing/pkg"
+
+func main() {
+	pkg.Run()
+}

@@ -1,0 +1,7 @@
+package store
+
+var cache map[string]int
+
+func Put(k string, v int) {
+	cache[k] = v
+}

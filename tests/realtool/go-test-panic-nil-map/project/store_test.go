@@ -1,0 +1,7 @@
+package store
+
+import "testing"
+
+func TestPut(t *testing.T) {
+	Put("a", 1)
+}

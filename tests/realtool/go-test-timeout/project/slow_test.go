@@ -1,0 +1,10 @@
+package slow
+
+import (
+	"testing"
+	"time"
+)
+
+func TestSlow(t *testing.T) {
+	time.Sleep(5 * time.Second)
+}

@@ -1,0 +1,8 @@
+struct Shape {
+    double area() const;
+};
+
+int main() {
+    Shape s;
+    return static_cast<int>(s.area());
+}

@@ -1,0 +1,4 @@
+int main() {
+    std::cout << "hi" << std::endl;
+    return 0;
+}

@@ -1,0 +1,6 @@
+#include <string>
+
+int main() {
+    std::string s = "abc";
+    return s.lenght();
+}

@@ -1,0 +1,6 @@
+public class App {
+    public static void main(String[] args) {
+        int n = "three";
+        System.out.println(n);
+    }
+}

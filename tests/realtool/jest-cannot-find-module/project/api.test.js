@@ -1,0 +1,5 @@
+const client = require("axios-cars-missing");
+
+test("gets", () => {
+  expect(client).toBeDefined();
+});

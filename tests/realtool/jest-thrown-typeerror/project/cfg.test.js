@@ -1,0 +1,5 @@
+const port = require("./cfg");
+
+test("reads the port", () => {
+  expect(port({})).toBe(80);
+});

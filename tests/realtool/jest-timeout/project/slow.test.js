@@ -1,0 +1,3 @@
+test("finishes", (done) => {
+  setTimeout(done, 2000);
+}, 200);

@@ -1,0 +1,1 @@
+module.exports = (name) => ({ name, roles: ["user"] });

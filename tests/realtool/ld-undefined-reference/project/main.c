@@ -1,0 +1,5 @@
+int compute(int);
+
+int main(void) {
+    return compute(2);
+}

@@ -1,0 +1,7 @@
+const pg = require("pg-cars-missing");
+
+describe("db", function () {
+  it("connects", function () {
+    pg.connect();
+  });
+});

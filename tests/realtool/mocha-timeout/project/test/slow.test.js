@@ -1,0 +1,5 @@
+describe("worker", function () {
+  it("finishes", function (done) {
+    setTimeout(done, 1000);
+  });
+});

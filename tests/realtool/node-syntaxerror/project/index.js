@@ -1,0 +1,4 @@
+const a = {
+  b: 1,,
+};
+console.log(a);

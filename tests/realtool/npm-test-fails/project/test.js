@@ -1,0 +1,2 @@
+const assert = require("assert");
+assert.strictEqual("a".repeat(2), "aaa");

@@ -1,0 +1,4 @@
+<?php
+function greet($name) {
+    echo "hi " . $name
+}

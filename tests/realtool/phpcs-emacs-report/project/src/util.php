@@ -1,0 +1,5 @@
+<?php
+
+function f($x){
+    return $x;
+}

@@ -1,0 +1,7 @@
+<?php
+
+namespace App;
+
+class Greeter {
+    public function greet($name) { return "hi " . $name; }
+}

@@ -1,0 +1,6 @@
+"""Strings."""
+
+
+def shout(text: str) -> str:
+    """Upper-case the text."""
+    return text.upper() + "!".uper()

@@ -1,0 +1,6 @@
+"""Counter."""
+
+
+def count(items):
+    """Count the items."""
+    return len(itms)

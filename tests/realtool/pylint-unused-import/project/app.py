@@ -1,0 +1,8 @@
+"""Paths."""
+import os
+import sys
+
+
+def args():
+    """Arguments."""
+    return sys.argv

@@ -1,0 +1,5 @@
+def test_one():
+    assert [1, 2 == [1, 2]
+
+def test_two():
+    pass

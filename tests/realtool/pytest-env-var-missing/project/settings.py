@@ -1,0 +1,3 @@
+import os
+
+API_URL = os.environ["CARS_API_URL"]

@@ -1,0 +1,5 @@
+import settings
+
+
+def test_url():
+    assert settings.API_URL.startswith("https://")

@@ -1,0 +1,5 @@
+from calc import mean
+
+
+def test_mean_empty():
+    assert mean([]) == 0

@@ -1,0 +1,6 @@
+def title(s):
+    return s.upper()
+
+
+def strip_all(xs):
+    return [x.strip() for x in xs]

@@ -1,0 +1,9 @@
+import json
+
+
+def load():
+    with open("config/settings.json") as f:
+        return json.load(f)
+
+
+print(load())

@@ -1,0 +1,5 @@
+def buffer():
+    return bytearray(10**14)
+
+
+buffer()

@@ -1,0 +1,5 @@
+def label(n):
+    return "item " + n
+
+
+print(label(3))

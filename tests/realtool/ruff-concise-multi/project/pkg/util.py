@@ -1,0 +1,7 @@
+import re
+
+
+def f(x):
+    if x == None:
+        return undefined_thing
+    return x

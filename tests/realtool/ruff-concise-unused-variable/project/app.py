@@ -1,0 +1,3 @@
+def compute():
+    result = 42
+    return None

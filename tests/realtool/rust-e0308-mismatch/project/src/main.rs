@@ -1,0 +1,7 @@
+fn name() -> String {
+    "cars"
+}
+
+fn main() {
+    println!("{}", name());
+}

@@ -1,0 +1,3 @@
+#!/bin/bash
+cd build
+make

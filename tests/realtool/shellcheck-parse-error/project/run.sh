@@ -1,0 +1,3 @@
+#!/bin/bash
+if [ -f x ]; then
+  echo yes

@@ -1,0 +1,3 @@
+#!/bin/bash
+dir=$1
+rm -rf $dir/out

@@ -1,0 +1,3 @@
+#!/bin/sh
+target=prod
+echo "deploying"

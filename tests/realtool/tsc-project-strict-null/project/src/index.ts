@@ -1,0 +1,3 @@
+export function len(s: string | undefined): number {
+    return s.length;
+}

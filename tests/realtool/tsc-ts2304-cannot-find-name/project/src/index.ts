@@ -1,0 +1,3 @@
+export function area(r: number): number {
+    return PI * r * r;
+}

@@ -1,0 +1,2 @@
+import { parse } from "yaml-cars-missing";
+console.log(parse("a: 1"));

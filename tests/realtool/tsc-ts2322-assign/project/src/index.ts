@@ -1,0 +1,2 @@
+let count: number = "three";
+console.log(count);

@@ -1,0 +1,4 @@
+export function f(): number {
+    const unused = 1;
+    return 2;
+}
