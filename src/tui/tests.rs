@@ -307,3 +307,39 @@ fn the_output_pane_is_a_bounded_ring_and_stale_runs_are_ignored() {
     assert!(s.contains("cannot start"), "{s}");
     assert!(s.contains("cargo: not found"), "{s}");
 }
+
+#[test]
+fn a_on_a_patch_below_the_approval_gate_needs_a_second_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), SOURCE).unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let projects = vec![("p".to_string(), dir.path().to_path_buf(), vec![job()])];
+    let mut app = App::new(&matcher, &opts, projects, 1000, false);
+    let mut h = Harness::new(dir.path());
+    // The rustc suggestion (0.80) now sits between the force and approval gates.
+    h.executor.gates = cars::repair::Gates {
+        auto: 0.95,
+        approve: 0.9,
+        force: 0.6,
+    };
+    replay(&mut app, &mut h);
+    app.update(key('j'));
+    let effects = app.update(key('p'));
+    assert!(h.run(&mut app, effects).is_empty());
+    assert!(
+        app.update(key('a')).is_empty(),
+        "applied without confirmation"
+    );
+    assert!(app.status.contains("press A"), "{}", app.status);
+    assert!(app.update(key('x')).is_empty());
+    assert!(app.status.contains("not applied"), "{}", app.status);
+    app.update(key('a'));
+    let effects = app.update(key('A'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Approve { patch, force: true, .. }] if patch == "P1"),
+        "{effects:?}"
+    );
+}
