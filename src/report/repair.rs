@@ -57,7 +57,12 @@ pub fn write_patches(
                 format!("{:.2}", p.patch.confidence),
                 gate_text(gates.gate(&p.patch)).to_string(),
                 files.join("\n"),
-                format!("{} [{}]", p.patch.rationale, p.patch.origin),
+                format!(
+                    "{} [{}; from {}]",
+                    p.patch.rationale,
+                    diff_stat(&p.patch),
+                    p.patch.provenance.describe()
+                ),
             ]);
         }
         writeln!(out, "{t}")?;
@@ -69,6 +74,22 @@ pub fn write_patches(
         writeln!(out, "Nothing to fix: the session has no findings.")?;
     }
     Ok(())
+}
+
+/// `+2 -1`: lines the patch adds and removes, so a table shows a patch's size.
+fn diff_stat(p: &crate::fix::Patch) -> String {
+    let (mut add, mut del) = (0, 0);
+    for f in &p.files {
+        let diff = similar::TextDiff::from_lines(f.before.as_deref().unwrap_or(""), &f.after);
+        for c in diff.iter_all_changes() {
+            match c.tag() {
+                similar::ChangeTag::Insert => add += 1,
+                similar::ChangeTag::Delete => del += 1,
+                similar::ChangeTag::Equal => {}
+            }
+        }
+    }
+    format!("+{add} -{del}")
 }
 
 /// One line per applied patch: files, rebase, validation verdict, commit; and the
