@@ -869,13 +869,9 @@ fn take_backups(policy: &PathPolicy, files: &[FileChange]) -> Result<Vec<Backup>
     files
         .iter()
         .map(|f| {
-            let path =
-                policy
-                    .check(&f.path, Access::Restore)
-                    .map_err(|source| RepairError::Refused {
-                        patch: f.path.clone(),
-                        source,
-                    })?;
+            let path = policy
+                .check(&f.path, Access::Restore)
+                .map_err(refused(&f.path))?;
             match std::fs::read(&path) {
                 Ok(content) => {
                     let mode = std::fs::metadata(&path)
@@ -905,10 +901,7 @@ fn write_all(policy: &PathPolicy, provenance: &Provenance, files: &[FileChange])
         // Checked again right before the write: a path can change under us.
         let path = policy
             .check(&f.path, Access::Write(provenance))
-            .map_err(|source| RepairError::Refused {
-                patch: f.path.clone(),
-                source,
-            })?;
+            .map_err(refused(&f.path))?;
         let mode = std::fs::metadata(&path).ok().map(|m| {
             use std::os::unix::fs::PermissionsExt;
             m.permissions().mode()
@@ -936,13 +929,9 @@ fn test_pause() {}
 
 fn restore(policy: &PathPolicy, backups: &[Backup]) -> Result<()> {
     for b in backups {
-        let path =
-            policy
-                .check(&b.path, Access::Restore)
-                .map_err(|source| RepairError::Refused {
-                    patch: b.path.clone(),
-                    source,
-                })?;
+        let path = policy
+            .check(&b.path, Access::Restore)
+            .map_err(refused(&b.path))?;
         match &b.content {
             Some(bytes) => {
                 let current = std::fs::read(&path).ok();
