@@ -1,9 +1,11 @@
-//! Embeds every `patterns/*.toml` (error rules) and `templates/*.toml` (fix templates)
+//! Embeds every `patterns/*.toml` (error rules), `categories/*.toml` (category tables)
+//! and `templates/*.toml` (fix templates)
 //! into the binary, so that supporting a new tool only means adding data files.
 use std::{env, fs, path::Path};
 
 fn main() {
     embed("patterns", "builtin_patterns.rs");
+    embed("categories", "builtin_categories.rs");
     embed("templates", "builtin_templates.rs");
 }
 

@@ -39,3 +39,45 @@ fn every_rule_sample_matches_its_rule() {
         report.join("\n")
     );
 }
+
+/// Every category table parses and compiles, and every entry's samples (real tool
+/// output) resolve, through all tables in their real order, to that entry: an entry
+/// shadowed by an earlier one would fail here.
+#[test]
+fn every_category_table_sample_resolves_to_its_entry() {
+    use cars::analyze::category::{builtin_files, parse_table, Tables};
+    let tables = Tables::parse(builtin_files()).unwrap_or_else(|e| panic!("{e}"));
+    let mut problems = Vec::new();
+    let mut entries = 0;
+    for (name, text) in builtin_files() {
+        let spec = parse_table(name, text).unwrap();
+        for (i, entry) in spec.entries.iter().enumerate() {
+            entries += 1;
+            let ours = format!("{name}: {} (", entry.why);
+            if entry.samples.is_empty() {
+                problems.push(format!("{name} entry {}: no sample", i + 1));
+            }
+            let sources: HashSet<&str> = entry.samples.iter().map(|s| s.source.as_str()).collect();
+            if sources.len() < 2 || !sources.iter().any(|s| s.starts_with("run: ")) {
+                problems.push(format!(
+                    "{name} entry {} ({}): needs samples from two sources, one a `run: ` of the tool",
+                    i + 1,
+                    entry.why
+                ));
+            }
+            for sample in &entry.samples {
+                match tables.resolve(&sample.diagnostic(entry)) {
+                    Some(v) if v.category == entry.category && v.reason.starts_with(&ours) => {}
+                    other => problems.push(format!(
+                        "{name} entry {} ({}): sample {:?} resolves to {other:?}",
+                        i + 1,
+                        entry.why,
+                        sample.message
+                    )),
+                }
+            }
+        }
+    }
+    assert!(entries > 0);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -6,6 +6,7 @@
 //! grouped into one finding by the rule's `block` or by a tool parser. Depends on
 //! `log` and `rules`.
 
+pub mod category;
 pub mod check;
 pub mod classify;
 pub mod mask;
@@ -44,6 +45,9 @@ pub struct Finding {
     pub rank: usize,
     pub level: Level,
     pub category: Category,
+    /// Which category table entry gave `category` (absent: the rule's own category).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_reason: Option<String>,
     pub severity: Severity,
     pub confidence: f64,
     pub tool: String,

@@ -8,6 +8,7 @@
 //!             another failed, +0.03 when the step name mentions the tool;
 //!   consequences (summaries of an earlier error) are then halved.
 
+use super::category::{Diagnostic, Tables};
 use super::{mask, Candidate, Evidence, Finding, LineRange, Location, Step};
 use crate::rules::model::{Category, Level, Severity};
 use crate::rules::{render_explanation, RuleSet};
@@ -219,12 +220,27 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
             "The step failed and no rule explains why; this is the nearest line before the failure that reads like an error: {message}"
         ),
     };
+    // The diagnostic, not the rule, decides: one rule reads many kinds of error.
+    let verdict = Tables::builtin().and_then(|t| {
+        t.resolve(&Diagnostic {
+            tool: &tool,
+            category,
+            code: c.captures.get("code").map(String::as_str),
+            message: &message,
+            lines: &c.excerpt,
+        })
+    });
+    let (category, category_reason) = match verdict {
+        Some(v) => (v.category, Some(v.reason)),
+        None => (category, None),
+    };
     let fingerprint = format!("{:016x}", fingerprint(&rule_id, &c));
     Finding {
         id: String::new(),
         rank: 0,
         level,
         category,
+        category_reason,
         severity,
         confidence,
         tool,
