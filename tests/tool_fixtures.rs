@@ -197,7 +197,6 @@ fn rustc_unresolved_name_points_at_main_rs_4() {
 }
 
 #[test]
-#[ignore = "rule rust.cargo-json gives E0308 category \"build\" (the text-format rule rust.E0308 gives \"type\"); want \"type\""]
 fn cargo_message_format_json_type_error_at_primary_span_main_rs_6() {
     check(
         "cargo/message_format_json.log",
@@ -213,7 +212,6 @@ fn cargo_message_format_json_type_error_at_primary_span_main_rs_6() {
 }
 
 #[test]
-#[ignore = "no clippy rule: a clippy lint denied by -D warnings is matched by rust.error with category \"build\"; want \"lint\""]
 fn clippy_deny_warnings_first_lint_len_zero_at_main_rs_3() {
     check(
         "clippy/deny_warnings.log",
@@ -489,7 +487,6 @@ fn make_werror_root_cause_is_util_c_4_not_the_make_error_line() {
 // ---------------------------------------------------------------- Java
 
 #[test]
-#[ignore = "jvm.javac-error gives every javac error category \"build\"; \"incompatible types\" should be \"type\""]
 fn javac_incompatible_types_is_a_type_error_at_inventory_java_10() {
     check(
         "javac/compile_error.log",
@@ -507,7 +504,6 @@ fn javac_incompatible_types_is_a_type_error_at_inventory_java_10() {
 // ---------------------------------------------------------------- Go
 
 #[test]
-#[ignore = "go.compile gives every go compile error category \"build\"; \"cannot use ... as int value\" should be \"type\""]
 fn go_build_cannot_use_is_a_type_error_at_main_go_6() {
     check(
         "go/build_error.log",
