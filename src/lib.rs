@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod config;
+pub mod exec;
 pub mod fix;
 pub mod log;
 pub mod policy;

@@ -318,7 +318,7 @@ fn a_kill_during_apply_leaves_whole_files_and_the_next_run_undoes_it() {
 }
 
 #[test]
-fn stale_patches_are_refused_and_later_edits_block_rollback() {
+fn stale_patches_are_refused_and_rollback_keeps_later_edits_elsewhere() {
     let p = workflow_project();
     let log = p.home.path().join("ci.log");
     std::fs::write(&log, DEPRECATION).unwrap();
@@ -346,16 +346,30 @@ fn stale_patches_are_refused_and_later_edits_block_rollback() {
         ".github/workflows/test.yml",
         &edited.replace("@v3.6.0", "@v3"),
     );
-    let before = p.snapshot();
     p.cars_ok(&["apply", "P1"]);
+    // A later edit elsewhere in the file survives the rollback.
     let mut later = p.read(".github/workflows/build.yml");
     later.push_str("# a later edit\n");
     p.write(".github/workflows/build.yml", &later);
+    p.cars_ok(&["rollback", "P1"]);
+    let build = p.read(".github/workflows/build.yml");
+    assert!(
+        build.contains("@v3") && build.ends_with("# a later edit\n"),
+        "{build}"
+    );
+
+    // A later edit of the line the patch changed blocks it, with the diff shown.
+    let before = p.snapshot();
+    p.cars_ok(&["apply", "P1"]);
+    let same_line = p
+        .read(".github/workflows/build.yml")
+        .replace("@v4", "@v4.1.0");
+    p.write(".github/workflows/build.yml", &same_line);
     let out = p.cars(&["rollback", "P1"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
-        err.contains("--force") && err.contains("+# a later edit"),
+        err.contains("--force") && err.contains("+      - uses: actions/checkout@v4.1.0"),
         "{err}"
     );
     p.cars_ok(&["rollback", "P1", "--force"]);

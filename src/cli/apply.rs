@@ -131,6 +131,7 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
     let mut failed = false;
     let lock = super::lock_project(&store)?;
     for p in &selected {
+        repair::preflight(&store, p).map_err(explain)?;
         if let Some(cmd) = &opts.validate {
             eprintln!("cars: applying {} and running `{cmd}`...", p.id);
         }

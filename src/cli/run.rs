@@ -5,10 +5,8 @@ use super::workspace::Workspace;
 use super::Outcome;
 use cars::analyze::{Analysis, Analyzer, Matcher, Options};
 use clap::Args;
-use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Args)]
@@ -49,54 +47,36 @@ pub struct Streamed {
     pub first_finding_ms: Option<u64>,
 }
 
-/// Runs `command` in `dir`, feeding each line to the analyzer as it arrives and
-/// echoing it above a spinner with live counts (on a terminal). Memory stays bounded
-/// by the analyzer's caps, whatever the command prints.
+/// Runs `command` in `dir` through the engine's spawner, feeding each line to the
+/// analyzer as it arrives. The command's output is passed on (tee): above a spinner
+/// with live counts on a terminal, else its stdout to ours and its stderr to ours.
+/// Memory stays bounded by the analyzer's caps, whatever the command prints.
 pub fn stream(command: &str, dir: &Path, matcher: &Matcher) -> anyhow::Result<Streamed> {
+    use cars::exec::Stream;
+    use std::io::Write;
     let started = Instant::now();
-    let mut child = Command::new("sh")
-        .args(["-c", command])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("cannot run `{command}`: {e}"))?;
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let pipes: Vec<Box<dyn Read + Send>> = vec![
-        Box::new(child.stdout.take().expect("piped stdout")),
-        Box::new(child.stderr.take().expect("piped stderr")),
-    ];
-    let readers: Vec<_> = pipes
-        .into_iter()
-        .map(|pipe| {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(pipe);
-                let mut line = Vec::new();
-                while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-                    if tx.send(std::mem::take(&mut line)).is_err() {
-                        break;
-                    }
-                }
-            })
-        })
-        .collect();
-    drop(tx);
     let bar = super::progress::spinner(&format!("running `{command}`"));
-    let echo = std::io::stderr().is_terminal();
+    let on_terminal = std::io::stderr().is_terminal();
     let opts = Options::default();
     let mut analyzer = Analyzer::new(matcher, &opts, format!("`{command}`"));
     let (mut lines, mut first_finding_ms) = (0u64, None);
-    for mut line in rx {
+    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    let exit = cars::exec::run(command, dir, &[], None, &mut |stream, line| {
         lines += 1;
-        if echo {
-            bar.println(String::from_utf8_lossy(&line).trim_end());
+        if on_terminal {
+            bar.println(String::from_utf8_lossy(line).trim_end());
+        } else {
+            // A closed pipe downstream must not stop the command or its analysis.
+            let _ = match stream {
+                Stream::Stdout => stdout.write_all(line),
+                Stream::Stderr => stderr.write_all(line),
+            };
         }
-        if !line.ends_with(b"\n") {
-            line.push(b'\n');
+        if line.ends_with(b"\n") {
+            analyzer.feed(line);
+        } else {
+            analyzer.feed(&[line, b"\n"].concat());
         }
-        analyzer.feed(&line);
         let found = analyzer.candidates();
         if found > 0 {
             first_finding_ms.get_or_insert(started.elapsed().as_millis() as u64);
@@ -104,15 +84,13 @@ pub fn stream(command: &str, dir: &Path, matcher: &Matcher) -> anyhow::Result<St
         bar.set_message(format!(
             "running `{command}`: {lines} lines, {found} findings so far"
         ));
-    }
-    for r in readers {
-        let _ = r.join();
-    }
-    let status = child.wait()?;
+    })
+    .map_err(|e| anyhow::anyhow!("cannot run `{command}`: {e}"))?;
+    let _ = stdout.flush();
     bar.finish_and_clear();
     Ok(Streamed {
-        success: status.success(),
-        elapsed: started.elapsed(),
+        success: exit.success,
+        elapsed: exit.elapsed,
         lines,
         analysis: analyzer.finish(),
         first_finding_ms,

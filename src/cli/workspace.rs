@@ -114,7 +114,11 @@ impl Workspace {
             view::format_duration(run.elapsed.as_millis() as u64),
             run.lines
         )?;
-        let (analysis, first) = (run.analysis, run.first_finding_ms);
+        let analysis = match run.success {
+            true => run.analysis.after_success(),
+            false => run.analysis,
+        };
+        let first = run.first_finding_ms;
         self.record(analysis, Some(command.to_string()), started, first, out)
     }
 

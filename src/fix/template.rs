@@ -227,7 +227,20 @@ impl Templates {
             )));
         }
         if patches.is_empty() {
-            return Err(NoPatch(reasons.join("; ")));
+            // A template whose `match` or `requires` does not hold says nothing about
+            // this finding: only the ones that tried are worth a reason.
+            let tried: Vec<String> = reasons
+                .iter()
+                .filter(|r| !r.ends_with(NOT_SHOWN))
+                .cloned()
+                .collect();
+            if tried.is_empty() {
+                return Err(NoPatch(format!(
+                    "no fix template for rule {} matches what the log shows",
+                    finding.rule
+                )));
+            }
+            return Err(NoPatch(tried.join("; ")));
         }
         Ok(patches)
     }
@@ -443,7 +456,7 @@ impl Template {
         let root = policy.root();
         let mut caps = self
             .captures(finding)
-            .ok_or_else(|| NoPatch("the log does not show what this fix needs".into()))?;
+            .ok_or_else(|| NoPatch(NOT_SHOWN.into()))?;
         let get =
             |caps: &BTreeMap<String, String>, k: &str| caps.get(k).cloned().unwrap_or_default();
         let files = match spec.action {
@@ -699,6 +712,9 @@ impl Template {
         Ok(files)
     }
 }
+
+/// Why a template whose `match` or `requires` fails makes no patch.
+const NOT_SHOWN: &str = "the log does not show what this fix needs";
 
 fn render(text: &str, caps: &BTreeMap<String, String>) -> String {
     render_explanation(text, &|name| caps.get(name).cloned())

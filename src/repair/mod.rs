@@ -33,6 +33,12 @@ pub enum RepairError {
         files: Vec<String>,
         diff: String,
     },
+    #[error("{first} changed {file} after {patch} and their edits meet; roll back {first} first")]
+    RollBackFirst {
+        patch: String,
+        first: String,
+        file: String,
+    },
     #[error("{patch} is {status}; only an applied patch can be rolled back")]
     NotApplied { patch: String, status: String },
     #[error("{patch} is already {status}")]
@@ -274,7 +280,21 @@ pub fn propose(
         templates,
     };
     let mut out = Proposals::default();
+    let existing = store.patches(session)?;
     for f in &findings {
+        // A finding whose patch is in effect is fixed: proposing again would make the
+        // same edit twice (a second `use` line).
+        let fixed = existing.iter().find(|p| {
+            p.patch.finding == f.id
+                && matches!(p.status, PatchStatus::Applied | PatchStatus::Validated)
+        });
+        if let Some(p) = fixed {
+            out.unfixable.push(Unfixable {
+                finding: f.id.clone(),
+                reason: format!("already fixed by {} ({})", p.id, p.status.as_str()),
+            });
+            continue;
+        }
         match crate::fix::propose(f, &project) {
             Ok(patches) => {
                 for p in patches {
@@ -380,10 +400,35 @@ fn judge_run(
             });
         }
     }
-    if let Some(new) = errors.iter().find(|f| !old.contains(&run_key(f))) {
+    // A new error in a file the patch touched is the patch's doing. One elsewhere
+    // was hidden behind the fixed one (the build got further): that is progress.
+    let touched = |f: &&&&Finding| {
+        f.location.as_ref().is_some_and(|l| {
+            stored
+                .patch
+                .files
+                .iter()
+                .any(|c| l.file == c.path || l.file.ends_with(&format!("/{}", c.path)))
+        })
+    };
+    let new: Vec<&&Finding> = errors
+        .iter()
+        .filter(|f| !old.contains(&run_key(f)))
+        .collect();
+    if let Some(caused) = new.iter().find(touched) {
         return Ok(Verdict::StillFailing {
-            reason: format!("{exit} with a new error: {}", new.message),
+            reason: format!(
+                "{exit} with a new error in a patched file: {}",
+                caused.message
+            ),
         });
+    }
+    if target.is_none() {
+        if let Some(n) = new.first() {
+            return Ok(Verdict::StillFailing {
+                reason: format!("{exit} with a new error: {}", n.message),
+            });
+        }
     }
     if errors.is_empty() {
         return Ok(Verdict::StillFailing {
@@ -493,6 +538,26 @@ pub fn stale_files(root: &Path, patch: &Patch) -> Vec<String> {
         .collect()
 }
 
+/// The refusals `apply` would make before writing anything (another project's
+/// patch, already applied or rejected, stale files, a path the policy refuses), so a
+/// front end can say so before it says "applying".
+pub fn preflight(store: &Store, stored: &StoredPatch) -> Result<()> {
+    check_project(store, stored)?;
+    if matches!(stored.status, PatchStatus::Applied | PatchStatus::Validated) {
+        return Err(RepairError::AlreadyApplied {
+            patch: stored.id.clone(),
+            status: stored.status.as_str().into(),
+        });
+    }
+    if stored.status == PatchStatus::Rejected {
+        return Err(RepairError::Rejected {
+            patch: stored.id.clone(),
+            finding: stored.patch.finding.clone(),
+        });
+    }
+    rebase_onto_current(&policy_of(store)?, stored).map(|_| ())
+}
+
 /// Applies a stored patch: checks the gates and the path policy, refuses stale
 /// patches, journals and backs up, writes atomically, validates (restoring the
 /// originals on failure) and commits. `_lock` proves the caller holds the project
@@ -513,19 +578,7 @@ pub fn apply(
     // Read again under the lock: another process may have applied it meanwhile.
     let stored = &store.patch_by_key(stored.key)?;
     let root = store.project_root.clone();
-    check_project(store, stored)?;
-    if matches!(stored.status, PatchStatus::Applied | PatchStatus::Validated) {
-        return Err(RepairError::AlreadyApplied {
-            patch: stored.id.clone(),
-            status: stored.status.as_str().into(),
-        });
-    }
-    if stored.status == PatchStatus::Rejected {
-        return Err(RepairError::Rejected {
-            patch: stored.id.clone(),
-            finding: stored.patch.finding.clone(),
-        });
-    }
+    preflight(store, stored)?;
     gates
         .decide(&stored.patch, opts.approval, opts.validate.is_some())
         .map_err(|refusal| RepairError::Gate {
@@ -698,28 +751,60 @@ pub fn rollback(
             patch: stored.id.clone(),
             status: stored.status.as_str().into(),
         })?;
-    let backups = store.backups(app.key)?;
-    let changed: Vec<&Backup> = backups
-        .iter()
-        .filter(|b| std::fs::read(root.join(&b.path)).ok().as_deref() != Some(b.written.as_slice()))
-        .collect();
-    if !changed.is_empty() && !force {
-        let diff = changed
-            .iter()
-            .map(|b| {
-                let now = std::fs::read_to_string(root.join(&b.path)).unwrap_or_default();
-                file_diff(&FileChange {
+    let mut backups = store.backups(app.key)?;
+    // A file changed since the apply: put the original back around the later change
+    // when the two do not meet (another patch applied after this one, or an edit of
+    // the user's elsewhere in the file); else refuse, naming what is in the way.
+    let mut changed = Vec::new();
+    let mut merged = Vec::new();
+    for b in &mut backups {
+        let now = std::fs::read(root.join(&b.path)).ok();
+        if now.as_deref() == Some(b.written.as_slice()) || force {
+            if now.as_deref() != Some(b.written.as_slice()) {
+                changed.push(b.path.clone());
+            }
+            continue;
+        }
+        let text = |v: &[u8]| String::from_utf8(v.to_vec()).ok();
+        let around = match (
+            text(&b.written),
+            b.content.as_deref().and_then(text),
+            now.as_deref().and_then(text),
+        ) {
+            (Some(written), Some(original), Some(now)) => rebase(&written, &original, &now),
+            _ => None,
+        };
+        match around {
+            Some(target) => {
+                merged.push((b.path.clone(), target.clone().into_bytes()));
+                b.content = Some(target.into_bytes());
+            }
+            None => {
+                if let Some(key) = store.later_application_of(app.key, &b.path)? {
+                    let blocking = store.patch_by_key(key)?;
+                    return Err(RepairError::RollBackFirst {
+                        patch: stored.id.clone(),
+                        first: blocking.id,
+                        file: b.path.clone(),
+                    });
+                }
+                let diff = file_diff(&FileChange {
                     path: b.path.clone(),
                     before: Some(String::from_utf8_lossy(&b.written).into_owned()),
-                    after: now,
-                })
-            })
-            .collect();
-        return Err(RepairError::ChangedSinceApply {
-            patch: stored.id.clone(),
-            files: changed.iter().map(|b| b.path.clone()).collect(),
-            diff,
-        });
+                    after: now
+                        .map(|n| String::from_utf8_lossy(&n).into_owned())
+                        .unwrap_or_default(),
+                });
+                return Err(RepairError::ChangedSinceApply {
+                    patch: stored.id.clone(),
+                    files: vec![b.path.clone()],
+                    diff,
+                });
+            }
+        }
+    }
+    for (path, bytes) in &merged {
+        store.plan_restore(app.key, path, bytes)?;
     }
     let forced = !changed.is_empty();
     let op = store::new_op_id();

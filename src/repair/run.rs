@@ -1,14 +1,10 @@
-//! Runs a validation command (`sh -c`) with a timeout, keeping only the tail of its
-//! output. When the command ends, whatever it left running in its process group is
-//! killed, and the wait for its output is bounded by the same timeout, so a
-//! background child holding the pipe cannot hang cars. The runner is a trait so tests
-//! and front ends can substitute their own.
+//! Runs a validation command with a timeout through `crate::exec`, keeping only the
+//! tail of its output. The runner is a trait so tests and front ends can substitute
+//! their own.
 
-use std::io::Read;
+use crate::exec::Stream;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use wait_timeout::ChildExt;
+use std::time::Duration;
 
 /// How a command ended.
 #[derive(Debug, Clone)]
@@ -28,87 +24,32 @@ pub trait Runner {
     fn run(&self, command: &str, cwd: &Path, timeout: Duration) -> std::io::Result<RunResult>;
 }
 
-/// Runs commands through `sh -c` in their own process group, so a timeout kills
-/// everything they started.
+/// Runs commands through `crate::exec`: `sh -c` in their own process group, the
+/// group killed when the command ends or times out.
 pub struct ShellRunner;
 
 impl Runner for ShellRunner {
     fn run(&self, command: &str, cwd: &Path, timeout: Duration) -> std::io::Result<RunResult> {
-        use std::os::unix::process::CommandExt;
-        let start = Instant::now();
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()?;
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        let mut streams = 0;
-        for r in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let (mut r, tx) = (r, tx.clone());
-            streams += 1;
-            std::thread::spawn(move || {
-                let mut tail: Vec<u8> = Vec::new();
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = r.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    tail.extend_from_slice(&buf[..n]);
-                    if tail.len() > 2 * KEEP_BYTES {
-                        tail.drain(..tail.len() - KEEP_BYTES);
-                    }
-                }
-                let _ = tx.send(tail);
-            });
-        }
-        drop(tx);
-        let status = child.wait_timeout(timeout)?;
-        let timed_out = status.is_none();
-        // The command is done (or out of time): nothing it started may outlive it.
-        // SAFETY: kill(2) on the process group of our own child; ESRCH (group
-        // already gone) is harmless.
-        unsafe {
-            libc::kill(-(child.id() as i32), libc::SIGKILL);
-        }
-        let status = match status {
-            Some(s) => s,
-            None => child.wait()?,
-        };
-        // A grandchild that left the group (setsid) may still hold a pipe open: wait
-        // for the output no longer than the timeout allows, then go on without it.
-        let deadline = start + timeout.max(Duration::from_secs(1));
+        let mut tails: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+        let exit = crate::exec::run(command, cwd, &[], Some(timeout), &mut |stream, line| {
+            let tail = &mut tails[(stream == Stream::Stderr) as usize];
+            tail.extend_from_slice(line);
+            if tail.len() > 2 * KEEP_BYTES {
+                tail.drain(..tail.len() - KEEP_BYTES);
+            }
+        })?;
         let mut output = Vec::new();
-        for _ in 0..streams {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(mut part) = rx.recv_timeout(left.max(Duration::from_millis(200))) else {
-                break;
-            };
+        for mut part in tails {
             if part.len() > KEEP_BYTES {
                 part.drain(..part.len() - KEEP_BYTES);
             }
             output.extend(part);
         }
         Ok(RunResult {
-            success: status.success() && !timed_out,
-            code: status.code(),
-            timed_out,
-            elapsed: start.elapsed(),
+            success: exit.success,
+            code: exit.code,
+            timed_out: exit.timed_out,
+            elapsed: exit.elapsed,
             output: String::from_utf8_lossy(&output).into_owned(),
         })
     }

@@ -36,7 +36,7 @@ pub enum StoreError {
     UnknownSession(i64),
     #[error("no finding {id} in session {session}")]
     UnknownFinding { session: i64, id: String },
-    #[error("no patch {id} in session {session}; `cars patch` lists them")]
+    #[error("no patch {id} (latest session {session}); `cars patch` lists them")]
     UnknownPatch { session: i64, id: String },
     #[error("`{0}` is not an id like E3 or P1")]
     BadId(String),
@@ -624,8 +624,10 @@ impl Store {
         let tx = self.conn.transaction().map_err(err)?;
         let seq: i64 = tx
             .query_row(
-                "SELECT coalesce(max(seq), 0) + 1 FROM patches WHERE session_id = ?1",
-                [session],
+                // Patch ids are unique in the store, so `P7` names one patch whatever
+                // session is the latest.
+                "SELECT coalesce(max(seq), 0) + 1 FROM patches",
+                [],
                 |r| r.get(0),
             )
             .map_err(err)?;
@@ -665,15 +667,26 @@ impl Store {
         self.query_patches("WHERE session_id = ?1 ORDER BY seq", session)
     }
 
-    /// One patch by id (`P2`) within a session.
+    /// One patch by id (`P2`): the one in `session`, else the newest session's patch
+    /// of that id (ids are unique in stores written since they became global; older
+    /// stores numbered patches per session).
     pub fn patch(&self, session: i64, id: &str) -> Result<StoredPatch> {
         let seq = parse_id(id, 'P')?;
-        self.query_patches_where("WHERE session_id = ?1 AND seq = ?2", params![session, seq])?
+        if let Some(p) = self
+            .query_patches_where("WHERE session_id = ?1 AND seq = ?2", params![session, seq])?
             .pop()
-            .ok_or_else(|| StoreError::UnknownPatch {
-                session,
-                id: id.to_string(),
-            })
+        {
+            return Ok(p);
+        }
+        self.query_patches_where(
+            "WHERE seq = ?1 ORDER BY session_id DESC LIMIT 1",
+            params![seq],
+        )?
+        .pop()
+        .ok_or_else(|| StoreError::UnknownPatch {
+            session,
+            id: id.to_string(),
+        })
     }
 
     /// A patch by its database key.
@@ -931,7 +944,7 @@ impl Store {
     pub fn backups(&self, app: i64) -> Result<Vec<Backup>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT path, existed, content, mode, written FROM backups WHERE application_id = ?1 ORDER BY path")
+            .prepare("SELECT path, existed OR restore IS NOT NULL, coalesce(restore, content), mode, written FROM backups WHERE application_id = ?1 ORDER BY path")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([app], |r| {
@@ -946,6 +959,31 @@ impl Store {
             .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    /// Plans what rolling back `app` puts back in `path` (a merge that keeps a later
+    /// patch's edit), before the rollback writes.
+    pub fn plan_restore(&self, app: i64, path: &str, bytes: &[u8]) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE backups SET restore = ?3 WHERE application_id = ?1 AND path = ?2",
+                params![app, path, bytes],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The patch of the newest application still in effect, after `app`, that
+    /// wrote `path`: what has to be rolled back first.
+    pub fn later_application_of(&self, app: i64, path: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT a.patch_id FROM applications a JOIN backups b ON b.application_id = a.id WHERE a.state = 'applied' AND a.id > ?1 AND b.path = ?2 ORDER BY a.id DESC LIMIT 1",
+                params![app, path],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// The event log, newest first, optionally for one session.

@@ -3,7 +3,8 @@
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. Append only: a shipped
 /// migration is never edited.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sessions (
     id              INTEGER PRIMARY KEY,
     created_at      INTEGER NOT NULL,          -- unix milliseconds
@@ -88,4 +89,10 @@ CREATE TABLE events (
 );
 CREATE INDEX events_op ON events(op_id);
 CREATE INDEX applications_patch ON applications(patch_id);
-"#];
+"#,
+    // What a rollback that merged around a later patch puts back, planned before
+    // it writes, so a crash mid-rollback finishes the same merge.
+    r#"
+ALTER TABLE backups ADD COLUMN restore BLOB;
+"#,
+];

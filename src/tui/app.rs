@@ -449,7 +449,10 @@ impl<'m> App<'m> {
                     j.elapsed = Some(elapsed);
                     j.dirty = false;
                     if let Some(a) = j.analyzer.take() {
-                        let analysis = a.finish();
+                        let analysis = match success {
+                            true => a.finish().after_success(),
+                            false => a.finish(),
+                        };
                         j.findings = prefer(analysis.findings.clone(), &j.job.hints);
                         effects.push(Effect::Record {
                             project,
