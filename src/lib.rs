@@ -12,5 +12,6 @@ pub mod policy;
 pub mod repair;
 pub mod report;
 pub mod rules;
+pub mod session;
 pub mod store;
 pub mod watch;

@@ -1,13 +1,13 @@
 //! `cars apply` and `cars rollback`: change the project's files, with a backup, a
 //! validation run and an optional commit, and undo it exactly.
 
+use super::workspace::Spinner;
 use super::Outcome;
 use anyhow::{bail, Context};
-use cars::analyze::Matcher;
-use cars::repair::{self, run::ShellRunner, ApplyOptions, Approval, Refusal, RepairError};
+use cars::repair::{self, run::ShellRunner, Refusal, RepairError};
 use cars::report::repair as view;
-use cars::rules::RuleSet;
-use cars::store::{PatchStatus, Store, StoredPatch};
+use cars::session::{Approve, Session, SessionError, Validate};
+use cars::store::StoredPatch;
 use clap::Args;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -65,20 +65,27 @@ pub struct ApplyArgs {
 }
 
 pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
-    let mut store = super::open_store(store_dir)?;
-    let session = store.resolve_session(args.session)?;
-    let config = super::load_config(&store.project_root)?;
-    let gates = config.gates;
-    let validate = if args.no_validate {
-        None
-    } else {
-        args.validate.clone().or(store.session(session)?.command)
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let mut session = super::open_session(&cwd, store_dir)?;
+    session.select(args.session)?;
+    let how = Approve {
+        auto: args.auto,
+        force: args.force,
+        validate: match (&args.validate, args.no_validate) {
+            (_, true) => Validate::None,
+            (Some(cmd), _) => Validate::Command(cmd.clone()),
+            (None, false) => Validate::SessionCommand,
+        },
+        timeout: Duration::from_secs(args.timeout),
+        commit: args.commit,
+        no_verify: args.no_verify,
+        ..Approve::by(if args.auto { "auto" } else { "cli" })
     };
-    let selected = select(&store, session, &args, &gates, validate.is_some())?;
+    let selected = select(&session, &args, &how)?;
     if selected.is_empty() {
         println!(
             "No patch at or above the auto gate ({:.2}); `cars patch` lists them.",
-            gates.auto
+            session.gates().auto
         );
         return Ok(Outcome::Clean);
     }
@@ -91,7 +98,7 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
                 p.patch.strategy.as_str(),
                 p.patch.confidence
             );
-            let stale = repair::stale_files(&store.project_root, &p.patch);
+            let stale = repair::stale_files(session.root(), &p.patch);
             if !stale.is_empty() {
                 println!(
                     "  (refused now: changed since the patch was made: {})",
@@ -102,49 +109,11 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
         }
         return Ok(Outcome::Clean);
     }
-    let opts = ApplyOptions {
-        validate,
-        timeout: Duration::from_secs(args.timeout),
-        commit: args.commit,
-        actor: if args.auto {
-            "auto".into()
-        } else {
-            "cli".into()
-        },
-        approval: if args.auto {
-            Approval::Auto
-        } else {
-            Approval::Manual { force: args.force }
-        },
-        no_verify: args.no_verify,
-    };
-    // The analyzer judges validation runs: a fix that removes its finding is kept
-    // even while other errors remain.
-    let rules = match &opts.validate {
-        Some(_) => Some(
-            RuleSet::load(&super::rule_sources(&store.project_root, &config))
-                .context("loading rules")?,
-        ),
-        None => None,
-    };
-    let matcher = rules.as_ref().map(Matcher::new);
     let mut failed = false;
-    let lock = super::lock_project(&store)?;
     for p in &selected {
-        repair::preflight(&store, p).map_err(explain)?;
-        if let Some(cmd) = &opts.validate {
-            eprintln!("cars: applying {} and running `{cmd}`...", p.id);
-        }
-        let report = repair::apply(
-            &mut store,
-            &lock,
-            p,
-            &gates,
-            &opts,
-            &ShellRunner,
-            matcher.as_ref(),
-        )
-        .map_err(explain)?;
+        let report = session
+            .approve(p, &how, &ShellRunner, &Spinner::new())
+            .map_err(explain)?;
         failed |= !view::write_apply_report(&report, &p.patch.finding, &mut std::io::stdout())?;
     }
     Ok(if failed {
@@ -155,47 +124,33 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
 }
 
 /// The patches to apply, after the engine's gate decision.
-fn select(
-    store: &Store,
-    session: i64,
-    args: &ApplyArgs,
-    gates: &repair::Gates,
-    validated: bool,
-) -> anyhow::Result<Vec<StoredPatch>> {
+fn select(session: &Session, args: &ApplyArgs, how: &Approve) -> anyhow::Result<Vec<StoredPatch>> {
     if args.auto {
-        // The best auto-gated proposal for each finding; say why others are left.
-        let mut seen = std::collections::HashSet::new();
-        let mut patches: Vec<StoredPatch> = Vec::new();
-        for p in store.patches(session)? {
-            if p.status != PatchStatus::Proposed {
-                continue;
-            }
-            match gates.decide(&p.patch, Approval::Auto, validated) {
-                Ok(_) => patches.push(p),
-                Err(Refusal::NotAuto(why)) if p.patch.confidence >= gates.auto => {
-                    eprintln!("cars: {} left for review: {why}", p.id)
-                }
-                Err(_) => {}
-            }
+        let (take, left) = session.auto_candidates(how)?;
+        for (id, why) in left {
+            eprintln!("cars: {id} left for review: {why}");
         }
-        patches.sort_by(|a, b| b.patch.confidence.total_cmp(&a.patch.confidence));
-        patches.retain(|p| seen.insert(p.patch.finding.clone()));
-        return Ok(patches);
+        return Ok(take);
     }
     let mut out = Vec::new();
     for id in &args.patches {
-        let p = store.patch(session, id)?;
-        let how = Approval::Manual { force: args.force };
-        match gates.decide(&p.patch, how, validated) {
-            Err(r @ Refusal::ReportOnly { .. }) => bail!(
+        let p = session.patch(id)?;
+        match session.decide(&p, how) {
+            Err(SessionError::Refused {
+                refusal: r @ Refusal::ReportOnly { .. },
+                ..
+            }) => bail!(
                 "{id}: {r}: `cars patch {} --format diff | git apply`",
                 p.patch.finding
             ),
-            Err(r @ Refusal::NeedsForce { .. }) => bail!(
+            Err(SessionError::Refused {
+                refusal: r @ Refusal::NeedsForce { .. },
+                ..
+            }) => bail!(
                 "{id}: {r}; review `cars patch {} --format diff` and pass --force to apply it",
                 p.patch.finding
             ),
-            Err(r) => bail!("{id}: {r}"),
+            Err(e) => return Err(e.into()),
             Ok(_) => out.push(p),
         }
     }
@@ -203,14 +158,33 @@ fn select(
 }
 
 /// Adds the diff to a refusal whose message alone would not show what changed.
-pub(super) fn explain(e: RepairError) -> anyhow::Error {
+pub(super) fn explain(e: SessionError) -> anyhow::Error {
     match &e {
-        RepairError::ChangedSinceApply { diff, .. } => {
+        SessionError::Repair(RepairError::ChangedSinceApply { diff, .. }) => {
             let msg = e.to_string();
             anyhow::anyhow!("{msg}\n{diff}")
         }
         _ => e.into(),
     }
+}
+
+/// `P1 (session 2): restored src/main.rs; revert commit 1a2b3c4d5e`
+pub(super) fn write_rollback(
+    r: &repair::RollbackReport,
+    session: i64,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let revert = r
+        .revert_commit
+        .as_ref()
+        .map(|c| format!("; revert commit {}", &c[..c.len().min(10)]))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} (session {session}): restored {}{revert}",
+        r.patch,
+        r.files.join(", ")
+    )
 }
 
 #[derive(Debug, Args)]
@@ -242,25 +216,14 @@ pub fn rollback(
     args: RollbackArgs,
     store_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<Outcome> {
-    let mut store = super::open_store(store_dir)?;
-    let stored = match &args.patch {
-        Some(id) => {
-            let session = store.resolve_session(args.session)?;
-            store.patch(session, id)?
-        }
-        None => repair::last_applied(&store)?,
-    };
-    let lock = super::lock_project(&store)?;
-    let report = repair::rollback(&mut store, &lock, &stored, args.force).map_err(explain)?;
-    let mut line = format!(
-        "{} (session {}): restored {}",
-        report.patch,
-        stored.session,
-        report.files.join(", ")
-    );
-    if let Some(c) = &report.revert_commit {
-        line.push_str(&format!("; revert commit {}", &c[..c.len().min(10)]));
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let mut session = super::open_session(&cwd, store_dir)?;
+    if args.session.is_some() {
+        session.select(args.session)?;
     }
-    println!("{line}");
+    let (stored, report) = session
+        .rollback(args.patch.as_deref(), args.force, &Spinner::new())
+        .map_err(explain)?;
+    write_rollback(&report, stored.session, &mut std::io::stdout())?;
     Ok(Outcome::Clean)
 }

@@ -207,7 +207,24 @@ pub fn open_store_at(
 ) -> anyhow::Result<cars::store::Store> {
     let location = cars::store::locate(dir, store_dir);
     let mut store = cars::store::Store::open(&location)?;
-    for r in cars::repair::recover(&mut store)? {
+    report_recovered(&cars::repair::recover(&mut store)?);
+    Ok(store)
+}
+
+/// The engine session for the project containing `dir`, saying on stderr what
+/// opening it recovered and what an untrusted project config did not get.
+pub fn open_session(
+    dir: &std::path::Path,
+    store_dir: Option<&std::path::Path>,
+) -> anyhow::Result<cars::session::Session> {
+    let session = cars::session::Session::open(dir, store_dir)?;
+    report_recovered(&session.recovered);
+    warn_withheld(&session.config);
+    Ok(session)
+}
+
+fn report_recovered(recovered: &[cars::repair::Recovered]) {
+    for r in recovered {
         let what = match r.was {
             cars::store::AppState::Applying => "an interrupted apply of",
             cars::store::AppState::Validating => "an apply interrupted during validation of",
@@ -226,16 +243,6 @@ pub fn open_store_at(
             ),
         }
     }
-    Ok(store)
-}
-
-/// The project lock, saying so on stderr when another cars process holds it.
-pub fn lock_project(store: &cars::store::Store) -> anyhow::Result<cars::store::ProjectLock> {
-    if let Some(lock) = store.try_lock()? {
-        return Ok(lock);
-    }
-    eprintln!("cars: another cars process is changing this project's files; waiting for it...");
-    Ok(store.lock()?)
 }
 
 /// The layered settings for the project at `root`, telling the user on stderr what an

@@ -83,7 +83,7 @@ pub fn run(args: SessionArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcom
         ws.run(cmd, &mut stdout)?;
     }
     if interactive {
-        let history = ws.store.dir().join("session-history.txt");
+        let history = ws.store().dir().join("session-history.txt");
         let continuing = args.log.is_none() && args.run.is_none();
         crate::repl::run_interactive(&mut ws, &history, continuing)?;
         Ok(Outcome::Clean)

@@ -3,23 +3,18 @@
 
 use anyhow::{bail, Context};
 use cars::analyze::{Analysis, Finding, Matcher, Options};
-use cars::config::Config;
 use cars::log::{LogInput, Source};
-use cars::repair::{self, run::ShellRunner, ApplyOptions, Approval, Gates, Refusal};
+use cars::repair::{run::ShellRunner, Refusal};
 use cars::report::{detail, repair as view};
-use cars::rules::RuleSet;
-use cars::store::{SessionMeta, Store};
+use cars::session::{Approve, Progress, Session, SessionError};
+use cars::store::SessionMeta;
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub struct Workspace {
-    pub store: Store,
-    /// The session commands act on; `None` until one exists.
-    pub session: Option<i64>,
-    pub gates: Gates,
-    /// The layered settings (trust applied) the gates came from.
-    pub config: Config,
+    /// The engine's session: store, config, gates, rules, templates.
+    pub engine: Session,
     pub color: bool,
     pub width: Option<u16>,
     /// Approvals commit with git.
@@ -29,24 +24,52 @@ pub struct Workspace {
     findings: Option<(i64, Vec<Finding>)>,
 }
 
+/// Progress on stderr: a spinner while a step runs (on a terminal), notes as lines.
+pub struct Spinner {
+    bar: std::cell::RefCell<Option<indicatif::ProgressBar>>,
+}
+
+impl Spinner {
+    pub fn new() -> Spinner {
+        Spinner {
+            bar: std::cell::RefCell::new(None),
+        }
+    }
+}
+
+impl Progress for Spinner {
+    fn step(&self, what: &str) {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            *self.bar.borrow_mut() = Some(super::progress::spinner(&format!("{what}...")));
+        } else {
+            eprintln!("cars: {what}...");
+        }
+    }
+    fn done(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+    fn note(&self, text: &str) {
+        eprintln!("cars: {text}");
+    }
+}
+
 impl Workspace {
-    /// Opens the store; `session` picks one, else the latest (if any).
+    /// Opens the engine session; `session` picks one, else the latest (if any).
     pub fn open(
         store_dir: Option<&Path>,
         session: Option<i64>,
         to_terminal: bool,
     ) -> anyhow::Result<Workspace> {
-        let store = super::open_store(store_dir)?;
-        let session = match session {
-            Some(s) => Some(store.resolve_session(Some(s))?),
-            None => store.latest_session().ok(),
-        };
-        let config = super::load_config(&store.project_root)?;
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let mut engine = super::open_session(&cwd, store_dir)?;
+        if session.is_some() {
+            engine.select(session)?;
+        }
         Ok(Workspace {
-            store,
-            session,
-            gates: config.gates,
-            config,
+            engine,
             color: super::use_color(to_terminal),
             width: super::table_width(to_terminal),
             commit: false,
@@ -55,8 +78,18 @@ impl Workspace {
         })
     }
 
+    /// The current session, if any.
+    pub fn current(&self) -> Option<i64> {
+        self.engine.current().ok()
+    }
+
+    pub fn store(&self) -> &cars::store::Store {
+        &self.engine.store
+    }
+
     pub fn session(&self) -> anyhow::Result<i64> {
-        self.session
+        self.engine
+            .current()
             .context("no session yet: `analyze <log>` or `run <command>` starts one")
     }
 
@@ -64,7 +97,7 @@ impl Workspace {
     pub fn findings(&mut self) -> anyhow::Result<&[Finding]> {
         let session = self.session()?;
         if self.findings.as_ref().is_none_or(|(s, _)| *s != session) {
-            self.findings = Some((session, self.store.findings(session)?));
+            self.findings = Some((session, self.engine.findings()?));
         }
         Ok(&self.findings.as_ref().unwrap().1)
     }
@@ -79,11 +112,6 @@ impl Workspace {
             .with_context(|| format!("no finding {id} in session {session}; `list` shows them"))
     }
 
-    fn rules(&self) -> anyhow::Result<RuleSet> {
-        RuleSet::load(&super::rule_sources(&self.store.project_root, &self.config))
-            .context("loading rules")
-    }
-
     /// Analyzes a log file and makes it the current session.
     pub fn analyze(
         &mut self,
@@ -92,34 +120,36 @@ impl Workspace {
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
         let started = Instant::now();
-        let rules = self.rules()?;
-        let matcher = Matcher::new(&rules);
+        let matcher = Matcher::new(self.engine.rules()?);
         let input = LogInput::open(&Source::parse(log))?;
         let analysis = super::progress::while_running("analyzing", || {
             matcher.analyze(input, &Options::default())
         })?;
-        self.record(analysis, command, started, None, out)
+        self.record(analysis, command, started, None, None, out)
     }
 
     /// Runs a command, streaming its output with a live count, then analyzes it.
     pub fn run(&mut self, command: &str, out: &mut dyn Write) -> anyhow::Result<()> {
         let started = Instant::now();
-        let rules = self.rules()?;
-        let matcher = Matcher::new(&rules);
-        let run = super::run::stream(command, &self.store.project_root, &matcher)?;
+        let root = self.engine.root().to_path_buf();
+        let matcher = Matcher::new(self.engine.rules()?);
+        let run = super::run::stream(command, &root, &matcher)?;
         writeln!(
             out,
-            "`{command}` {} after {} ({} lines)",
+            "`{command}` {} after {} ({})",
             if run.success { "succeeded" } else { "failed" },
             view::format_duration(run.elapsed.as_millis() as u64),
-            run.lines
+            plural(run.lines as usize, "line")
         )?;
-        let analysis = match run.success {
-            true => run.analysis.after_success(),
-            false => run.analysis,
-        };
-        let first = run.first_finding_ms;
-        self.record(analysis, Some(command.to_string()), started, first, out)
+        let (first, passed) = (run.first_finding_ms, Some(run.success));
+        self.record(
+            run.analysis,
+            Some(command.to_string()),
+            started,
+            first,
+            passed,
+            out,
+        )
     }
 
     fn record(
@@ -128,6 +158,7 @@ impl Workspace {
         command: Option<String>,
         started: Instant,
         first_finding_ms: Option<u64>,
+        passed: Option<bool>,
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
         let elapsed = started.elapsed().as_millis() as u64;
@@ -137,8 +168,7 @@ impl Workspace {
             first_finding_ms: first_finding_ms
                 .or((!analysis.findings.is_empty()).then_some(elapsed)),
         };
-        let id = self.store.record_session(&analysis, &meta)?;
-        self.session = Some(id);
+        let (id, analysis) = self.engine.record(analysis, &meta, passed)?;
         self.findings = None;
         let errors = analysis
             .findings
@@ -147,9 +177,10 @@ impl Workspace {
             .count();
         writeln!(
             out,
-            "session {id}: {} findings ({errors} errors) in {} lines",
-            analysis.findings.len(),
-            analysis.lines
+            "session {id}: {} ({}) in {}",
+            plural(analysis.findings.len(), "finding"),
+            plural(errors, "error"),
+            plural(analysis.lines as usize, "line")
         )?;
         if let Some(top) = analysis.findings.first() {
             writeln!(out, "most likely cause: {} {}", top.id, top.message)?;
@@ -199,7 +230,7 @@ impl Workspace {
 
     pub fn show(&mut self, id: &str, out: &mut dyn Write) -> anyhow::Result<()> {
         let f = self.finding(id)?;
-        detail::write_show(&f, &self.store.project_root, self.color, out)?;
+        detail::write_show(&f, self.engine.root(), self.color, out)?;
         Ok(())
     }
 
@@ -211,23 +242,21 @@ impl Workspace {
 
     /// Proposes patches for the given findings (all when empty) and prints the table.
     pub fn patch(&mut self, ids: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
-        let session = self.session()?;
-        let root = self.store.project_root.clone();
-        let templates = super::load_templates(&root, &self.config)?;
-        let p = repair::propose(&mut self.store, session, ids, &templates)?;
-        view::write_patches(&p.patches, &p.unfixable, &self.gates, self.width, out)?;
+        let p = self.engine.propose(ids)?;
+        let gates = self.engine.gates();
+        view::write_patches(&p.patches, &p.unfixable, &gates, self.width, out)?;
         Ok(())
     }
 
     pub fn diff(&mut self, id: &str, out: &mut dyn Write) -> anyhow::Result<()> {
-        let p = self.store.patch(self.session()?, id)?;
+        let p = self.engine.patch(id)?;
         writeln!(
             out,
-            "{} for {} ({}, {}, confidence {:.2}, {}): {}",
+            "{} for {} ({}, from {}, confidence {:.2}, {}): {}",
             p.id,
             p.patch.finding,
             p.patch.strategy.as_str(),
-            p.patch.origin,
+            p.patch.provenance.describe(),
             p.patch.confidence,
             p.status.as_str(),
             p.patch.rationale
@@ -239,45 +268,19 @@ impl Workspace {
     /// Applies a patch the user approved: gates, validation with the session's
     /// command, commit when the session says so. Returns whether it stayed applied.
     pub fn approve(&mut self, id: &str, force: bool, out: &mut dyn Write) -> anyhow::Result<bool> {
-        let session = self.session()?;
-        let p = self.store.patch(session, id)?;
-        let validate = self.store.session(session)?.command;
-        let approval = Approval::Manual { force };
-        match self.gates.decide(&p.patch, approval, validate.is_some()) {
-            Err(r @ Refusal::NeedsForce { .. }) => {
-                bail!("{id}: {r}; review `diff {id}`, then `approve {id} force`")
-            }
-            Err(r) => bail!("{id}: {r}"),
-            Ok(_) => {}
-        }
-        let rules = self.rules()?;
-        let matcher = Matcher::new(&rules);
-        let opts = ApplyOptions {
-            validate: validate.clone(),
-            timeout: Duration::from_secs(600),
+        let p = self.engine.patch(id)?;
+        let how = Approve {
+            force,
             commit: self.commit,
-            actor: self.actor.into(),
-            approval,
-            no_verify: false,
+            ..Approve::by(self.actor)
         };
-        if let Some(cmd) = &validate {
-            writeln!(out, "applying {id}, then running `{cmd}`...")?;
-            out.flush()?;
-        }
-        let lock = super::lock_project(&self.store)?;
-        let gates = self.gates;
-        let report = super::progress::while_running("validating", || {
-            repair::apply(
-                &mut self.store,
-                &lock,
-                &p,
-                &gates,
-                &opts,
-                &ShellRunner,
-                Some(&matcher),
-            )
-        })
-        .map_err(super::apply::explain)?;
+        let report = match self.engine.approve(&p, &how, &ShellRunner, &Spinner::new()) {
+            Err(SessionError::Refused {
+                refusal: r @ Refusal::NeedsForce { .. },
+                ..
+            }) => bail!("{id}: {r}; review `diff {id}`, then `approve {id} force`"),
+            r => r.map_err(super::apply::explain)?,
+        };
         Ok(view::write_apply_report(&report, &p.patch.finding, out)?)
     }
 
@@ -287,20 +290,11 @@ impl Workspace {
         reason: Option<&str>,
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
-        let p = self.store.patch(self.session()?, id)?;
-        if !matches!(
-            p.status,
-            cars::store::PatchStatus::Proposed | cars::store::PatchStatus::Failed
-        ) {
-            bail!(
-                "{id} is {}; only a proposed patch can be rejected",
-                p.status.as_str()
-            );
-        }
-        self.store.reject(p.key, reason, self.actor)?;
+        let p = self.engine.reject(id, reason, self.actor)?;
         writeln!(
             out,
-            "{id}: rejected{}",
+            "{}: rejected{}",
+            p.id,
             reason.map(|r| format!(" ({r})")).unwrap_or_default()
         )?;
         Ok(())
@@ -313,29 +307,25 @@ impl Workspace {
         force: bool,
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
-        let stored = match id {
-            Some(id) => self.store.patch(self.session()?, id)?,
-            None => repair::last_applied(&self.store)?,
-        };
-        let lock = super::lock_project(&self.store)?;
-        let r = repair::rollback(&mut self.store, &lock, &stored, force)
+        let (stored, r) = self
+            .engine
+            .rollback(id, force, &Spinner::new())
             .map_err(super::apply::explain)?;
-        let revert = r
-            .revert_commit
-            .map(|c| format!("; revert commit {}", &c[..c.len().min(10)]))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{} (session {}): restored {}{revert}",
-            r.patch,
-            stored.session,
-            r.files.join(", ")
-        )?;
+        super::apply::write_rollback(&r, stored.session, out)?;
         Ok(())
     }
 
     pub fn stats(&self, out: &mut dyn Write) -> anyhow::Result<()> {
-        view::write_stats(&self.store.stats()?, self.width, out)?;
+        view::write_stats(&self.engine.store.stats()?, self.width, out)?;
         Ok(())
+    }
+}
+
+/// `1 finding`, `3 findings`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }

@@ -33,8 +33,8 @@ impl Helper {
             .map(|f| f.iter().map(|f| f.id.clone()).collect())
             .unwrap_or_default();
         self.patches = ws
-            .session
-            .and_then(|s| ws.store.patches(s).ok())
+            .current()
+            .and_then(|s| ws.store().patches(s).ok())
             .map(|p| p.into_iter().map(|p| p.id).collect())
             .unwrap_or_default();
     }

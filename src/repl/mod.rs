@@ -141,7 +141,7 @@ fn export(
         "text" | "txt" => ExportFormat::Text,
         other => anyhow::bail!("no export format `{other}`: markdown, json or text"),
     };
-    let report = SessionReport::load(&ws.store, ws.session()?)?;
+    let report = SessionReport::load(ws.store(), ws.session()?)?;
     match file {
         Some(path) => {
             crate::cli::write_atomically(path, |w| session::write(&report, format, w))?;
@@ -201,7 +201,7 @@ fn split(line: &str) -> Vec<String> {
 }
 
 fn prompt(ws: &Workspace) -> String {
-    match ws.session {
+    match ws.current() {
         Some(s) => format!("cars[{s}]> "),
         None => "cars> ".to_string(),
     }
@@ -256,7 +256,7 @@ pub fn run_interactive(
         out,
         "cars session: `help` lists the commands, Tab completes, Ctrl-D quits."
     )?;
-    if let (Some(s), true) = (ws.session, continuing) {
+    if let (Some(s), true) = (ws.current(), continuing) {
         writeln!(out, "continuing session {s}; `list` shows its findings.")?;
     }
     loop {

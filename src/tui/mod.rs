@@ -7,10 +7,8 @@ pub mod app;
 pub mod draw;
 
 use app::{Action, App, Effect, PatchView};
-use cars::analyze::Matcher;
 use cars::fix::template::Templates;
-use cars::repair::{self, run::ShellRunner, ApplyOptions, Gates};
-use cars::rules::{RuleSet, RuleSources};
+use cars::repair::{self, run::ShellRunner, Gates};
 use cars::store::{SessionMeta, Store};
 use cars::watch::jobs::Job;
 use cars::watch::runner::{RunEvent, Runner};
@@ -202,20 +200,20 @@ impl Executor {
             } => {
                 // Validation re-runs the job: off the UI thread, on its own store
                 // connection (SQLite WAL lets the two share the file).
-                let location = cars::store::locate(&self.roots[project], self.store_dir.as_deref());
+                let root = self.roots[project].clone();
+                let store_dir = self.store_dir.clone();
                 let command = self.jobs[project][job].command.clone();
-                let (commit, gates, actions) = (self.commit, self.gates, self.actions.clone());
+                let (commit, actions) = (self.commit, self.actions.clone());
                 std::thread::spawn(move || {
                     let request = ApproveRequest {
                         session,
                         patch: &patch,
                         command,
                         commit,
-                        gates,
                         force,
                     };
-                    let message =
-                        approve(&location, request).unwrap_or_else(|e| format!("error: {e:#}"));
+                    let message = approve(&root, store_dir.as_deref(), request)
+                        .unwrap_or_else(|e| format!("error: {e:#}"));
                     let _ = actions.send(Action::Done {
                         message,
                         rerun: Some((project, job)),
@@ -261,39 +259,27 @@ struct ApproveRequest<'a> {
     patch: &'a str,
     command: String,
     commit: bool,
-    gates: Gates,
     force: bool,
 }
 
-/// Applies a patch with validation by the job's command, through the same gate
-/// decision as the CLI; the status-bar line.
-fn approve(location: &cars::store::Location, r: ApproveRequest) -> anyhow::Result<String> {
-    let mut store = Store::open(location)?;
-    let stored = store.patch(r.session, r.patch)?;
-    let config = cars::config::Config::load(&location.project_root)?;
-    let rules = RuleSet::load(&RuleSources::standard(
-        Some(location.project_root.clone()),
-        config.project_trusted(),
-    ))?;
-    let matcher = Matcher::new(&rules);
-    let opts = ApplyOptions {
-        validate: Some(r.command),
-        timeout: Duration::from_secs(600),
+/// Applies a patch with validation by the job's command, through the engine session
+/// (the same gate decision, lock and journal as the CLI); the status-bar line.
+fn approve(
+    root: &std::path::Path,
+    store_dir: Option<&std::path::Path>,
+    r: ApproveRequest,
+) -> anyhow::Result<String> {
+    use cars::session::{Approve, Quiet, Session, Validate};
+    let mut session = Session::open(root, store_dir)?;
+    session.select(Some(r.session))?;
+    let stored = session.patch(r.patch)?;
+    let how = Approve {
+        force: r.force,
+        validate: Validate::Command(r.command),
         commit: r.commit,
-        actor: "tui".into(),
-        approval: cars::repair::Approval::Manual { force: r.force },
-        no_verify: false,
+        ..Approve::by("tui")
     };
-    let lock = store.lock()?;
-    let report = repair::apply(
-        &mut store,
-        &lock,
-        &stored,
-        &r.gates,
-        &opts,
-        &ShellRunner,
-        Some(&matcher),
-    )?;
+    let report = session.approve(&stored, &how, &ShellRunner, &Quiet)?;
     let mut text = Vec::new();
     cars::report::repair::write_apply_report(&report, &stored.patch.finding, &mut text)?;
     Ok(String::from_utf8_lossy(&text)

@@ -1,0 +1,352 @@
+//! The one way in: a repair session over a project's store, its layered config and
+//! gates, and lazily loaded rules and templates. The subcommands, the REPL and the TUI
+//! all call these functions with these types and only render what they return.
+//! Progress goes through `Progress`, so a spinner, a status bar or a log line can
+//! show it. Depends on every engine module below it; nothing in the engine depends on it.
+
+use crate::analyze::{Analysis, Finding, Matcher};
+use crate::config::{Config, ConfigError};
+use crate::fix::template::{TemplateError, Templates};
+use crate::repair::{
+    self, run::Runner, ApplyOptions, ApplyReport, Approval, Gate, Gates, Proposals, Recovered,
+    Refusal, RepairError, RollbackReport,
+};
+use crate::rules::{RuleError, RuleSet, RuleSources};
+use crate::store::{self, PatchStatus, SessionMeta, Store, StoreError, StoredPatch};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Repair(#[from] RepairError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("loading rules: {0}")]
+    Rules(#[from] RuleError),
+    #[error("loading fix templates: {0}")]
+    Templates(#[from] TemplateError),
+    #[error("no session yet: analyze a log or run a command first")]
+    NoSession,
+    #[error("{patch}: {refusal}")]
+    Refused { patch: String, refusal: Refusal },
+    #[error("{patch} is {status}; only a proposed or failed patch can be rejected")]
+    NotRejectable { patch: String, status: String },
+}
+
+type Result<T> = std::result::Result<T, SessionError>;
+
+/// What a front end shows while the session works.
+pub trait Progress {
+    /// A long step begins (validation, a commit hook): a spinner, a status line.
+    fn step(&self, _what: &str) {}
+    /// The step ended.
+    fn done(&self) {}
+    /// Something worth saying on the way (waiting for another cars process).
+    fn note(&self, _text: &str) {}
+}
+
+/// Shows nothing.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// Which command validates an approved patch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validate {
+    /// The command recorded with the session (`--command`, `cars run CMD`, the job).
+    SessionCommand,
+    Command(String),
+    None,
+}
+
+/// How a patch is approved: who, with which validation, commit and gate override.
+#[derive(Debug, Clone)]
+pub struct Approve {
+    pub actor: String,
+    /// `--auto`: nobody looked at it.
+    pub auto: bool,
+    /// Confirmed below the approval gate.
+    pub force: bool,
+    pub validate: Validate,
+    pub timeout: Duration,
+    pub commit: bool,
+    pub no_verify: bool,
+}
+
+impl Approve {
+    pub fn by(actor: &str) -> Approve {
+        Approve {
+            actor: actor.to_string(),
+            auto: false,
+            force: false,
+            validate: Validate::SessionCommand,
+            timeout: Duration::from_secs(600),
+            commit: false,
+            no_verify: false,
+        }
+    }
+
+    fn approval(&self) -> Approval {
+        if self.auto {
+            Approval::Auto
+        } else {
+            Approval::Manual { force: self.force }
+        }
+    }
+}
+
+/// What `--auto` takes (the best patch per finding), and the patches at the auto
+/// gate's confidence it leaves for review, with why.
+pub type AutoSelection = (Vec<StoredPatch>, Vec<(String, String)>);
+
+/// An open session over one project.
+pub struct Session {
+    pub store: Store,
+    pub config: Config,
+    /// What opening finished for a crashed process.
+    pub recovered: Vec<Recovered>,
+    current: Option<i64>,
+    rules: Option<RuleSet>,
+    templates: Option<Templates>,
+}
+
+impl Session {
+    /// Opens the store of the project containing `dir` (`store_dir` overrides where
+    /// it lives), finishes what a crashed process left half done, and loads the
+    /// layered config. The current session is the latest, if any.
+    pub fn open(dir: &Path, store_dir: Option<&Path>) -> Result<Session> {
+        let location = store::locate(dir, store_dir);
+        let mut store = Store::open(&location)?;
+        let recovered = repair::recover(&mut store)?;
+        let config = Config::load(&location.project_root)?;
+        let current = store.latest_session().ok();
+        Ok(Session {
+            store,
+            config,
+            recovered,
+            current,
+            rules: None,
+            templates: None,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.store.project_root
+    }
+
+    pub fn gates(&self) -> Gates {
+        self.config.gates
+    }
+
+    /// The current session.
+    pub fn current(&self) -> Result<i64> {
+        self.current.ok_or(SessionError::NoSession)
+    }
+
+    /// Makes session `id` (or the latest, for `None`) the current one.
+    pub fn select(&mut self, id: Option<i64>) -> Result<i64> {
+        let id = self.store.resolve_session(id)?;
+        self.current = Some(id);
+        Ok(id)
+    }
+
+    /// Where the rules come from: the project's `.cars/patterns` in full only when
+    /// the project is trusted.
+    pub fn rule_sources(&self) -> RuleSources {
+        RuleSources::standard(
+            Some(self.root().to_path_buf()),
+            self.config.project_trusted(),
+        )
+    }
+
+    pub fn rules(&mut self) -> Result<&RuleSet> {
+        if self.rules.is_none() {
+            self.rules = Some(RuleSet::load(&self.rule_sources())?);
+        }
+        Ok(self.rules.as_ref().expect("loaded above"))
+    }
+
+    pub fn templates(&mut self) -> Result<&Templates> {
+        if self.templates.is_none() {
+            let dirs = crate::config::template_dirs(self.root(), self.config.project_trusted());
+            self.templates = Some(Templates::load(&dirs)?);
+        }
+        Ok(self.templates.as_ref().expect("loaded above"))
+    }
+
+    /// Records an analysis as a new session and makes it current. A command known to
+    /// have passed gets no "the step failed" finding.
+    pub fn record(
+        &mut self,
+        analysis: Analysis,
+        meta: &SessionMeta,
+        passed: Option<bool>,
+    ) -> Result<(i64, Analysis)> {
+        let analysis = match passed {
+            Some(true) => analysis.after_success(),
+            _ => analysis,
+        };
+        let id = self.store.record_session(&analysis, meta)?;
+        self.current = Some(id);
+        Ok((id, analysis))
+    }
+
+    pub fn findings(&self) -> Result<Vec<Finding>> {
+        Ok(self.store.findings(self.current()?)?)
+    }
+
+    /// Patches for the given findings (every root finding when empty), recorded.
+    pub fn propose(&mut self, ids: &[String]) -> Result<Proposals> {
+        let session = self.current()?;
+        self.templates()?;
+        let templates = self.templates.as_ref().expect("loaded above");
+        Ok(repair::propose(&mut self.store, session, ids, templates)?)
+    }
+
+    /// A patch by id: the current session's, else the newest with that id.
+    pub fn patch(&self, id: &str) -> Result<StoredPatch> {
+        let session = self.current.unwrap_or(0);
+        Ok(self.store.patch(session, id)?)
+    }
+
+    fn validation_command(&self, how: &Approve) -> Result<Option<String>> {
+        Ok(match &how.validate {
+            Validate::SessionCommand => match self.current {
+                Some(s) => self.store.session(s)?.command,
+                None => None,
+            },
+            Validate::Command(c) => Some(c.clone()),
+            Validate::None => None,
+        })
+    }
+
+    /// The gate decision for `patch` approved `how`, with the validation it would get.
+    pub fn decide(&self, patch: &StoredPatch, how: &Approve) -> Result<Gate> {
+        let validated = self.validation_command(how)?.is_some();
+        self.gates()
+            .decide(&patch.patch, how.approval(), validated)
+            .map_err(|refusal| SessionError::Refused {
+                patch: patch.id.clone(),
+                refusal,
+            })
+    }
+
+    /// The best patch per finding that `--auto` may apply, and the ones at the auto
+    /// gate's confidence it leaves for review, with why.
+    pub fn auto_candidates(&self, how: &Approve) -> Result<AutoSelection> {
+        let validated = self.validation_command(how)?.is_some();
+        let gates = self.gates();
+        let mut take = Vec::new();
+        let mut left = Vec::new();
+        for p in self.store.patches(self.current()?)? {
+            if p.status != PatchStatus::Proposed {
+                continue;
+            }
+            match gates.decide(&p.patch, Approval::Auto, validated) {
+                Ok(_) => take.push(p),
+                Err(Refusal::NotAuto(why)) if p.patch.confidence >= gates.auto => {
+                    left.push((p.id.clone(), why))
+                }
+                Err(_) => {}
+            }
+        }
+        take.sort_by(|a, b| b.patch.confidence.total_cmp(&a.patch.confidence));
+        let mut seen = std::collections::HashSet::new();
+        take.retain(|p| seen.insert(p.patch.finding.clone()));
+        Ok((take, left))
+    }
+
+    /// Applies an approved patch: the gate decision, the refusals that need no write,
+    /// then, under the project lock, the journaled apply, its validation (judged by
+    /// the analyzer) and the commit.
+    pub fn approve(
+        &mut self,
+        patch: &StoredPatch,
+        how: &Approve,
+        runner: &dyn Runner,
+        progress: &dyn Progress,
+    ) -> Result<ApplyReport> {
+        self.decide(patch, how)?;
+        repair::preflight(&self.store, patch)?;
+        let validate = self.validation_command(how)?;
+        let opts = ApplyOptions {
+            validate: validate.clone(),
+            timeout: how.timeout,
+            commit: how.commit,
+            actor: how.actor.clone(),
+            approval: how.approval(),
+            no_verify: how.no_verify,
+        };
+        if validate.is_some() {
+            self.rules()?;
+        }
+        let lock = match self.store.try_lock()? {
+            Some(l) => l,
+            None => {
+                progress
+                    .note("another cars process is changing this project's files; waiting for it");
+                self.store.lock()?
+            }
+        };
+        let matcher = self.rules.as_ref().map(Matcher::new);
+        let gates = self.gates();
+        progress.step(&match &validate {
+            Some(cmd) => format!("applying {}, then running `{cmd}`", patch.id),
+            None => format!("applying {}", patch.id),
+        });
+        let report = repair::apply(
+            &mut self.store,
+            &lock,
+            patch,
+            &gates,
+            &opts,
+            runner,
+            matcher.as_ref(),
+        );
+        progress.done();
+        Ok(report?)
+    }
+
+    /// Rejects a proposed (or failed) patch.
+    pub fn reject(&mut self, id: &str, reason: Option<&str>, actor: &str) -> Result<StoredPatch> {
+        let p = self.patch(id)?;
+        if !matches!(p.status, PatchStatus::Proposed | PatchStatus::Failed) {
+            return Err(SessionError::NotRejectable {
+                patch: p.id.clone(),
+                status: p.status.as_str().into(),
+            });
+        }
+        self.store.reject(p.key, reason, actor)?;
+        Ok(p)
+    }
+
+    /// Undoes a patch (`None`: the most recently applied one) under the project lock.
+    pub fn rollback(
+        &mut self,
+        id: Option<&str>,
+        force: bool,
+        progress: &dyn Progress,
+    ) -> Result<(StoredPatch, RollbackReport)> {
+        let stored = match id {
+            Some(id) => self.patch(id)?,
+            None => repair::last_applied(&self.store)?,
+        };
+        let lock = match self.store.try_lock()? {
+            Some(l) => l,
+            None => {
+                progress
+                    .note("another cars process is changing this project's files; waiting for it");
+                self.store.lock()?
+            }
+        };
+        let report = repair::rollback(&mut self.store, &lock, &stored, force)?;
+        Ok((stored, report))
+    }
+
+    /// The store's directory (for the REPL history).
+    pub fn dir(&self) -> PathBuf {
+        self.store.dir().to_path_buf()
+    }
+}
