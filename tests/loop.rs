@@ -162,3 +162,60 @@ fn refusals_come_before_applying() {
     assert!(!err.contains("applying P1"), "{err}");
     assert!(err.contains("changed since"), "{err}");
 }
+
+/// Runs `cars session` with a script on stdin, in the project.
+fn repl(p: &Project, script: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cars"));
+    common::git_env(&mut c)
+        .arg("session")
+        .current_dir(p.root())
+        .env("HOME", p.home.path())
+        .env("XDG_CONFIG_HOME", p.home.path().join("config"))
+        .env("XDG_DATA_HOME", p.home.path().join("data"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_cli_and_the_repl_take_the_same_gate_decision() {
+    // rustc's one-alternative suggestion has confidence 0.80; the user's gates put it
+    // in each band in turn.
+    for (gates, plain, forced) in [
+        ("auto = 0.9\napprove = 0.75\nforce = 0.6", true, true),
+        ("auto = 0.95\napprove = 0.85\nforce = 0.7", false, true),
+        ("auto = 0.99\napprove = 0.95\nforce = 0.9", false, false),
+    ] {
+        let (p, log) = two_typos();
+        p.write_home("config/cars/config.toml", &format!("[gates]\n{gates}\n"));
+        p.cars(&["analyze", log.to_str().unwrap()]);
+        p.patches();
+        let cli = p.cars(&["apply", "P1", "--no-validate"]);
+        let session = repl(&p, "approve P2\n");
+        let repl_text = text(&session.stdout) + &text(&session.stderr);
+        let repl_applied = repl_text.contains("P2: applied");
+        assert_eq!(cli.status.success(), plain, "{gates}: cli {cli:?}");
+        assert_eq!(repl_applied, plain, "{gates}: repl {repl_text}");
+        if !plain {
+            let cli = p.cars(&["apply", "P1", "--no-validate", "--force"]);
+            let session = repl(&p, "approve P2 force\n");
+            let repl_text = text(&session.stdout) + &text(&session.stderr);
+            assert_eq!(cli.status.success(), forced, "{gates}: cli --force {cli:?}");
+            assert_eq!(
+                repl_text.contains("P2: applied"),
+                forced,
+                "{gates}: {repl_text}"
+            );
+        }
+    }
+}

@@ -58,6 +58,13 @@ impl Project {
         std::fs::write(full, text).unwrap();
     }
 
+    /// Writes a file under the sandboxed HOME (the user's config, for example).
+    pub fn write_home(&self, path: &str, text: &str) {
+        let full = self.home.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+
     pub fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.root().join(path)).unwrap()
     }
