@@ -219,3 +219,30 @@ fn the_cli_and_the_repl_take_the_same_gate_decision() {
         }
     }
 }
+
+#[test]
+fn stats_and_export_count_a_rolled_back_patch_the_same_way() {
+    let (p, log) = two_typos();
+    p.cars(&["analyze", log.to_str().unwrap()]);
+    p.patches();
+    p.cars_ok(&["apply", "P1", "--validate", "true"]);
+    p.cars_ok(&["rollback", "P1"]);
+    let export: serde_json::Value =
+        serde_json::from_str(&p.cars_ok(&["export", "--format", "json"])).unwrap();
+    let counts = &export["summary"]["patches"];
+    let stats = p.cars_ok(&["stats", "--format", "json"]);
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    let rule = stats["stats"]["by_rule"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "rust.E0425")
+        .unwrap_or_else(|| panic!("{stats:#}"));
+    for key in ["applied", "validated", "rolled_back"] {
+        assert_eq!(
+            rule[key], counts[key],
+            "{key}: stats {rule} export {counts}"
+        );
+    }
+    assert_eq!(rule["applied"], 1);
+}

@@ -6,7 +6,7 @@ use super::repair::{format_duration, format_time};
 use super::{location_text, truncate, Summary};
 use crate::analyze::Finding;
 use crate::fix::Strategy;
-use crate::store::{AppState, Application, Decision, PatchStatus, Store, StoreError};
+use crate::store::{AppState, Decision, PatchStatus, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -118,16 +118,14 @@ impl SessionReport {
         for p in store.patches(session)? {
             let decisions = store.decisions(p.key)?;
             let apps = store.applications(p.key)?;
-            let ever = |test: &dyn Fn(&Application) -> bool| u64::from(apps.iter().any(test));
+            let h = store.patch_history(p.key)?;
             counts.proposed += 1;
-            counts.approved += u64::from(decisions.iter().any(|d| d.approve));
-            counts.rejected += u64::from(decisions.iter().any(|d| !d.approve));
-            counts.applied +=
-                ever(&|a| !matches!(a.state, AppState::Applying | AppState::Interrupted));
-            counts.validated += ever(&|a| a.validation_ok == Some(true));
-            counts.failed += ever(&|a| a.validation_ok == Some(false));
-            counts.rolled_back +=
-                ever(&|a| a.state == AppState::RolledBack && a.validation_ok != Some(false));
+            counts.approved += u64::from(h.approved);
+            counts.rejected += u64::from(h.rejected);
+            counts.applied += u64::from(h.applied);
+            counts.validated += u64::from(h.validated);
+            counts.failed += u64::from(h.failed);
+            counts.rolled_back += u64::from(h.rolled_back);
             let outcome = apps.last().map(|a| PatchOutcome {
                 attempts: apps.len(),
                 state: a.state,

@@ -1030,34 +1030,40 @@ impl Store {
                 .map(|v| v as u64)
                 .map_err(|e| self.err(e))
         };
-        let tally = |key: &str| -> Result<Vec<Tally>> {
-            let sql = format!(
-                "SELECT {key}, count(*),
-                    sum(p.status IN ('applied', 'validated')),
-                    sum(p.status = 'validated'),
-                    sum(p.status = 'failed'),
-                    sum(p.status = 'rejected'),
-                    sum(p.status = 'rolled-back')
-                 FROM patches p JOIN findings f ON f.session_id = p.session_id AND f.seq = p.finding_seq
-                 GROUP BY 1 ORDER BY 2 DESC, 1"
-            );
-            let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(Tally {
-                        key: r.get(0)?,
-                        proposed: r.get::<_, i64>(1)? as u64,
-                        applied: r.get::<_, i64>(2)? as u64,
-                        validated: r.get::<_, i64>(3)? as u64,
-                        failed: r.get::<_, i64>(4)? as u64,
-                        rejected: r.get::<_, i64>(5)? as u64,
-                        rolled_back: r.get::<_, i64>(6)? as u64,
-                    })
-                })
-                .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
-                .map_err(|e| self.err(e))?;
-            Ok(rows)
-        };
+        // Counted from each patch's history, by the same function the session
+        // report uses, so `cars stats` and `cars export` always agree.
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT p.id, f.category, p.rule, p.strategy FROM patches p
+                 JOIN findings f ON f.session_id = p.session_id AND f.seq = p.finding_seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(i64, String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        let mut groups: [std::collections::BTreeMap<String, Tally>; 3] = Default::default();
+        for (key, category, rule, strategy) in rows {
+            let h = self.patch_history(key)?;
+            for (group, name) in groups.iter_mut().zip([category, rule, strategy]) {
+                let t = group.entry(name.clone()).or_insert_with(|| Tally {
+                    key: name,
+                    ..Tally::default()
+                });
+                t.proposed += 1;
+                t.applied += u64::from(h.applied);
+                t.validated += u64::from(h.validated);
+                t.failed += u64::from(h.failed);
+                t.rejected += u64::from(h.rejected);
+                t.rolled_back += u64::from(h.rolled_back);
+            }
+        }
+        let [by_category, by_rule, by_strategy] = groups.map(|g| {
+            let mut v: Vec<Tally> = g.into_values().collect();
+            v.sort_by(|a, b| b.proposed.cmp(&a.proposed).then_with(|| a.key.cmp(&b.key)));
+            v
+        });
         let mttr: Option<f64> = self
             .conn
             .query_row(
@@ -1073,10 +1079,42 @@ impl Store {
         Ok(Stats {
             sessions: count("SELECT count(*) FROM sessions")?,
             findings: count("SELECT count(*) FROM findings")?,
-            by_category: tally("f.category")?,
-            by_rule: tally("p.rule")?,
-            by_strategy: tally("p.strategy")?,
+            by_category,
+            by_rule,
+            by_strategy,
             mttr_ms: mttr.map(|v| v.max(0.0) as u64),
+        })
+    }
+}
+
+/// What ever happened to one patch, from its decisions and applications: one that
+/// failed validation and later passed is both `failed` and `validated`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PatchHistory {
+    pub approved: bool,
+    pub rejected: bool,
+    /// Written at least once (an interrupted attempt does not count).
+    pub applied: bool,
+    pub validated: bool,
+    pub failed: bool,
+    /// Undone by a rollback (not by a failed validation).
+    pub rolled_back: bool,
+}
+
+impl Store {
+    pub fn patch_history(&self, patch_key: i64) -> Result<PatchHistory> {
+        let decisions = self.decisions(patch_key)?;
+        let apps = self.applications(patch_key)?;
+        let ever = |test: &dyn Fn(&Application) -> bool| apps.iter().any(test);
+        Ok(PatchHistory {
+            approved: decisions.iter().any(|d| d.approve),
+            rejected: decisions.iter().any(|d| !d.approve),
+            applied: ever(&|a| !matches!(a.state, AppState::Applying | AppState::Interrupted)),
+            validated: ever(&|a| a.validation_ok == Some(true)),
+            failed: ever(&|a| a.validation_ok == Some(false)),
+            rolled_back: ever(&|a| {
+                a.state == AppState::RolledBack && a.validation_ok != Some(false)
+            }),
         })
     }
 }
