@@ -6,10 +6,179 @@
 
 use crate::policy::trust::{ProjectFiles, TrustError, TrustState, TrustStore};
 use crate::policy::ConfigSource;
-use crate::repair::Gates;
-use crate::watch::jobs::{Job, WatchConfig};
-use serde::Deserialize;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Confidence thresholds that decide who may apply a patch (`[gates]`); the decision
+/// itself is `repair`'s (`Gates::decide`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Gates {
+    /// At or above: `apply --auto` may apply it.
+    pub auto: f64,
+    /// At or above: applied on explicit approval (`cars apply P1`).
+    pub approve: f64,
+    /// At or above: applied only with `--force`; below: report only.
+    pub force: f64,
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        Gates {
+            auto: 0.90,
+            approve: 0.75,
+            force: 0.60,
+        }
+    }
+}
+
+/// One command `cars watch` runs and re-runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// "check", "clippy", "test", "lint", "tsc", "pytest", ...
+    pub name: String,
+    /// Run with `sh -c`.
+    pub command: String,
+    /// Added to the inherited environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Relative to the project root; the root when absent.
+    #[serde(default)]
+    pub cwd: Option<PathBuf>,
+    /// Globs relative to the root; empty: every change that is not ignored.
+    #[serde(default)]
+    pub watch: Vec<String>,
+    /// Rule-id prefixes to prefer when ranking this job's findings.
+    #[serde(default)]
+    pub hints: Vec<String>,
+    /// Shown but not run: it comes from a project config the user has not trusted.
+    #[serde(skip)]
+    pub held: bool,
+}
+
+impl Job {
+    pub(crate) fn new(name: &str, command: &str, watch: &[&str], hints: &[&str]) -> Job {
+        Job {
+            name: name.to_string(),
+            command: command.to_string(),
+            env: BTreeMap::new(),
+            cwd: None,
+            watch: watch.iter().map(|s| s.to_string()).collect(),
+            hints: hints.iter().map(|s| s.to_string()).collect(),
+            held: false,
+        }
+    }
+
+    /// The directory the job runs in.
+    pub fn dir(&self, root: &Path) -> PathBuf {
+        match &self.cwd {
+            Some(cwd) => root.join(cwd),
+            None => root.to_path_buf(),
+        }
+    }
+
+    /// Its `watch` globs compiled; `None` when it has none (it watches everything).
+    pub fn watch_set(&self) -> Result<Option<GlobSet>, String> {
+        if self.watch.is_empty() {
+            return Ok(None);
+        }
+        let mut set = GlobSetBuilder::new();
+        for pattern in &self.watch {
+            let glob = GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("job `{}`: watch glob `{pattern}`: {e}", self.name))?;
+            set.add(glob);
+        }
+        set.build()
+            .map(Some)
+            .map_err(|e| format!("job `{}`: watch globs: {e}", self.name))
+    }
+}
+
+/// `[watch]` in `.cars.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchConfig {
+    /// The jobs to run, in this order; empty: every detected and configured job.
+    pub jobs: Vec<String>,
+    /// Makefile targets to run as jobs (`make <target>`), named after the target.
+    pub make: Vec<String>,
+    /// Quiet time after the last file change before jobs re-run.
+    pub debounce_ms: u64,
+    /// Output lines the TUI keeps per job.
+    pub output_lines: usize,
+    /// Jobs not to run (names that are not jobs here are ignored).
+    pub disable: Vec<String>,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            jobs: Vec::new(),
+            make: Vec::new(),
+            debounce_ms: 50,
+            output_lines: 10_000,
+            disable: Vec::new(),
+        }
+    }
+}
+
+/// Checks the watch-related parts of a parsed `.cars.toml` (called for every config layer).
+pub fn validate_watch(watch: &WatchConfig, jobs: &[Job]) -> Result<(), String> {
+    if watch.output_lines == 0 {
+        return Err("[watch] output_lines must be at least 1".into());
+    }
+    if watch.debounce_ms > 60_000 {
+        return Err(format!(
+            "[watch] debounce_ms = {} is over a minute; it is in milliseconds",
+            watch.debounce_ms
+        ));
+    }
+    for (i, job) in jobs.iter().enumerate() {
+        if job.name.trim().is_empty() || job.name.chars().any(char::is_whitespace) {
+            return Err(format!(
+                "[[job]] name `{}` must be one word (it is how [watch] jobs names it)",
+                job.name
+            ));
+        }
+        if job.command.trim().is_empty() {
+            return Err(format!("[[job]] `{}` has an empty command", job.name));
+        }
+        if jobs[..i].iter().any(|j| j.name == job.name) {
+            return Err(format!("[[job]] `{}` is defined twice", job.name));
+        }
+        if let Some(cwd) = &job.cwd {
+            if cwd.is_absolute()
+                || cwd
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(format!(
+                    "[[job]] `{}`: cwd must be a path inside the project root",
+                    job.name
+                ));
+            }
+        }
+        job.watch_set()?;
+    }
+    for name in &watch.jobs {
+        if watch.disable.contains(name) {
+            return Err(format!(
+                "[watch] `{name}` is both in jobs and in disable; keep one"
+            ));
+        }
+    }
+    for target in &watch.make {
+        if target.is_empty() || target.starts_with('-') || target.contains(char::is_whitespace) {
+            return Err(format!("[watch] make: `{target}` is not a make target"));
+        }
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -188,7 +357,7 @@ impl Config {
         }
         self.gates = gates;
         let watch = file.watch.unwrap_or_else(|| self.watch.clone());
-        crate::watch::jobs::validate(&watch, &file.jobs).map_err(bad)?;
+        validate_watch(&watch, &file.jobs).map_err(bad)?;
         if !trusted && !watch.make.is_empty() {
             self.make_held = true;
             self.withheld.push(format!(

@@ -95,27 +95,7 @@ pub enum Refusal {
 
 type Result<T> = std::result::Result<T, RepairError>;
 
-/// Confidence thresholds that decide who may apply a patch (`[gates]` in `.cars.toml`).
-#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Gates {
-    /// At or above: `apply --auto` may apply it.
-    pub auto: f64,
-    /// At or above: applied on explicit approval (`cars apply P1`).
-    pub approve: f64,
-    /// At or above: applied only with `--force`; below: report only.
-    pub force: f64,
-}
-
-impl Default for Gates {
-    fn default() -> Self {
-        Gates {
-            auto: 0.90,
-            approve: 0.75,
-            force: 0.60,
-        }
-    }
-}
+pub use crate::config::Gates;
 
 /// What a gate says about a patch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -251,7 +231,14 @@ pub struct Validation {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Proposals {
     pub patches: Vec<StoredPatch>,
-    pub unfixable: Vec<crate::report::repair::Unfixable>,
+    pub unfixable: Vec<Unfixable>,
+}
+
+/// A finding `cars patch` could not fix, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unfixable {
+    pub finding: String,
+    pub reason: String,
 }
 
 /// Proposes (and records) patches for the given findings of a session, or for every
@@ -263,7 +250,6 @@ pub fn propose(
     templates: &crate::fix::template::Templates,
 ) -> Result<Proposals> {
     let policy = policy_of(store)?;
-    use crate::report::repair::Unfixable;
     let findings = if ids.is_empty() {
         store
             .findings(session)?

@@ -6,12 +6,7 @@ use crate::store::{HistoryEntry, Stats, StoredPatch, Tally};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use std::io::{self, Write};
 
-/// A finding `cars patch` could not fix, and why.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Unfixable {
-    pub finding: String,
-    pub reason: String,
-}
+pub use crate::repair::Unfixable;
 
 fn table(header: &[&str], width: Option<u16>) -> Table {
     let mut t = Table::new();
