@@ -25,6 +25,9 @@ _cars() {
             cars,completions)
                 cmd="cars__subcmd__completions"
                 ;;
+            cars,config)
+                cmd="cars__subcmd__config"
+                ;;
             cars,diff)
                 cmd="cars__subcmd__diff"
                 ;;
@@ -81,6 +84,9 @@ _cars() {
                 ;;
             cars__subcmd__help,completions)
                 cmd="cars__subcmd__help__subcmd__completions"
+                ;;
+            cars__subcmd__help,config)
+                cmd="cars__subcmd__help__subcmd__config"
                 ;;
             cars__subcmd__help,diff)
                 cmd="cars__subcmd__help__subcmd__diff"
@@ -161,7 +167,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch apply rollback history stats export trust rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch apply rollback history stats export config trust rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -284,6 +290,24 @@ _cars() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cars__subcmd__config)
+            opts="-h --defaults --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cars__subcmd__diff)
             opts="-h --session --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -367,7 +391,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff reject patch apply rollback history stats export trust rules completions help"
+            opts="analyze session run watch list show explain diff reject patch apply rollback history stats export config trust rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -409,6 +433,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -25,13 +25,24 @@ pub struct Gates {
 }
 
 impl Default for Gates {
+    /// The `[gates]` of the embedded `defaults.toml`.
     fn default() -> Self {
+        let g = defaults().gates;
         Gates {
-            auto: 0.90,
-            approve: 0.75,
-            force: 0.60,
+            auto: g.auto.unwrap_or(0.90),
+            approve: g.approve.unwrap_or(0.75),
+            force: g.force.unwrap_or(0.60),
         }
     }
+}
+
+/// The built-in defaults, the first layer (`src/defaults.toml`, embedded).
+pub const DEFAULTS: &str = include_str!("defaults.toml");
+
+fn defaults() -> &'static ConfigFile {
+    static PARSED: std::sync::OnceLock<ConfigFile> = std::sync::OnceLock::new();
+    // A test parses the embedded file, so this cannot fail in a shipped binary.
+    PARSED.get_or_init(|| toml::from_str(DEFAULTS).unwrap_or_default())
 }
 
 /// One command `cars watch` runs and re-runs.
@@ -116,13 +127,15 @@ pub struct WatchConfig {
 }
 
 impl Default for WatchConfig {
+    /// The `[watch]` of the embedded `defaults.toml`.
     fn default() -> Self {
+        let w = &defaults().watch;
         WatchConfig {
-            jobs: Vec::new(),
-            make: Vec::new(),
-            debounce_ms: 50,
-            output_lines: 10_000,
-            disable: Vec::new(),
+            jobs: w.jobs.clone().unwrap_or_default(),
+            make: w.make.clone().unwrap_or_default(),
+            debounce_ms: w.debounce_ms.unwrap_or(50),
+            output_lines: w.output_lines.unwrap_or(10_000),
+            disable: w.disable.clone().unwrap_or_default(),
         }
     }
 }
@@ -192,6 +205,8 @@ pub struct Config {
     pub withheld: Vec<String>,
     /// `[watch] make` came from an untrusted project file: its jobs are held.
     pub make_held: bool,
+    /// Where each effective value came from (`gates.auto` -> `built-in`, a path).
+    pub sources: BTreeMap<String, String>,
 }
 
 /// One config file as written: every key optional, so layers can be merged.
@@ -201,9 +216,20 @@ struct ConfigFile {
     #[serde(default)]
     gates: GatesFile,
     #[serde(default)]
-    watch: Option<WatchConfig>,
+    watch: WatchFile,
     #[serde(default, rename = "job")]
     jobs: Vec<Job>,
+}
+
+/// `[watch]` as written: each key laid over the layers below on its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WatchFile {
+    jobs: Option<Vec<String>>,
+    make: Option<Vec<String>>,
+    debounce_ms: Option<u64>,
+    output_lines: Option<usize>,
+    disable: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -311,6 +337,7 @@ impl Config {
             trust: Some(state),
             ..Config::default()
         };
+        config.merge(Path::new("built-in"), defaults().clone(), true)?;
         if let Some((path, file)) = user {
             config.merge(&path, file, true)?;
         }
@@ -340,6 +367,8 @@ impl Config {
             }
             if trusted || v >= *current {
                 *current = v;
+                self.sources
+                    .insert(format!("gates.{name}"), path.display().to_string());
             } else {
                 self.withheld.push(format!(
                     "[gates] {name} = {v} from {} is lower than {:.2}; kept {:.2}",
@@ -356,9 +385,34 @@ impl Config {
             )));
         }
         self.gates = gates;
-        let watch = file.watch.unwrap_or_else(|| self.watch.clone());
+        let mut watch = self.watch.clone();
+        let w = file.watch;
+        let source = path.display().to_string();
+        let mut set = |key: &str| {
+            self.sources.insert(format!("watch.{key}"), source.clone());
+        };
+        if let Some(v) = w.jobs {
+            watch.jobs = v;
+            set("jobs");
+        }
+        if let Some(v) = w.make {
+            watch.make = v;
+            set("make");
+        }
+        if let Some(v) = w.debounce_ms {
+            watch.debounce_ms = v;
+            set("debounce_ms");
+        }
+        if let Some(v) = w.output_lines {
+            watch.output_lines = v;
+            set("output_lines");
+        }
+        if let Some(v) = w.disable {
+            watch.disable = v;
+            set("disable");
+        }
         validate_watch(&watch, &file.jobs).map_err(bad)?;
-        if !trusted && !watch.make.is_empty() {
+        if !trusted && !watch.make.is_empty() && self.watch.make != watch.make {
             self.make_held = true;
             self.withheld.push(format!(
                 "[watch] make targets ({}) are shown but not run",
@@ -374,6 +428,8 @@ impl Config {
                 ));
                 job.held = true;
             }
+            self.sources
+                .insert(format!("job.{}", job.name), path.display().to_string());
             self.jobs.retain(|j| j.name != job.name);
             self.jobs.push(job);
         }
@@ -392,6 +448,41 @@ fn untrusted_hint(state: TrustState) -> &'static str {
             "the project's cars configuration changed since you trusted it; review it, then run `cars trust` to allow it"
         }
         _ => "the project's cars configuration is not trusted; review it, then run `cars trust` to allow it",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_defaults_parse_and_are_the_defaults() {
+        let file: ConfigFile = toml::from_str(DEFAULTS).unwrap();
+        assert_eq!(file.gates.auto, Some(Gates::default().auto));
+        assert_eq!(
+            file.watch.debounce_ms,
+            Some(WatchConfig::default().debounce_ms)
+        );
+    }
+
+    #[test]
+    fn layers_merge_field_by_field_and_say_where_each_value_came_from() {
+        let user: ConfigFile =
+            toml::from_str("[gates]\napprove = 0.8\n[watch]\noutput_lines = 500\n").unwrap();
+        let project: ConfigFile = toml::from_str("[watch]\ndebounce_ms = 200\n").unwrap();
+        let c = Config::layered(
+            Some((PathBuf::from("user.toml"), user)),
+            Some((PathBuf::from(".cars.toml"), project)),
+            TrustState::Trusted,
+        )
+        .unwrap();
+        assert_eq!(c.gates.approve, 0.8);
+        assert_eq!(c.gates.auto, 0.9);
+        assert_eq!((c.watch.output_lines, c.watch.debounce_ms), (500, 200));
+        assert_eq!(c.sources["gates.auto"], "built-in");
+        assert_eq!(c.sources["gates.approve"], "user.toml");
+        assert_eq!(c.sources["watch.output_lines"], "user.toml");
+        assert_eq!(c.sources["watch.debounce_ms"], ".cars.toml");
     }
 }
 

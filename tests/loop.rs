@@ -246,3 +246,24 @@ fn stats_and_export_count_a_rolled_back_patch_the_same_way() {
     }
     assert_eq!(rule["applied"], 1);
 }
+
+#[test]
+fn cars_config_shows_each_value_and_where_it_came_from() {
+    let p = Project::new(&[(
+        ".cars.toml",
+        "[gates]\nauto = 0.95\n[[job]]\nname = \"lint\"\ncommand = \"make lint\"\n",
+    )]);
+    p.write_home("config/cars/config.toml", "[watch]\noutput_lines = 500\n");
+    let out = p.cars_ok(&["config"]);
+    assert!(
+        out.contains("auto = 0.95  # ") && out.contains(".cars.toml"),
+        "{out}"
+    );
+    assert!(out.contains("approve = 0.75  # built-in"), "{out}");
+    assert!(
+        out.contains("output_lines = 500  # ") && out.contains("config.toml"),
+        "{out}"
+    );
+    assert!(out.contains("shown but not run"), "{out}");
+    assert!(p.cars_ok(&["config", "--defaults"]).contains("[gates]"));
+}

@@ -4,6 +4,7 @@
 mod analyze;
 mod apply;
 mod completions;
+mod config;
 mod export;
 mod history;
 mod inspect;
@@ -68,6 +69,8 @@ pub enum Command {
     Stats(history::StatsArgs),
     /// Write a report of a session: findings, patches, decisions, outcomes
     Export(export::ExportArgs),
+    /// Show the effective settings and where each came from
+    Config(config::ConfigArgs),
     /// Trust this project's own cars configuration (gates, jobs, rules, templates)
     Trust(trust::TrustArgs),
     /// List, check and test the error rules
@@ -108,6 +111,7 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => apply::rollback(args, store),
         Command::History(args) => history::run(args, store),
         Command::Stats(args) => history::stats(args, store),
+        Command::Config(args) => config::run(args, store),
         Command::Trust(args) => trust::run(args, store),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Completions(args) => completions::run(args),
