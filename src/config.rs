@@ -451,6 +451,21 @@ fn untrusted_hint(state: TrustState) -> &'static str {
     }
 }
 
+/// The user's fix templates, and the project's when trusted, in load order.
+pub fn template_dirs(project_root: &Path, project_trusted: bool) -> Vec<(PathBuf, ConfigSource)> {
+    let mut dirs: Vec<(PathBuf, ConfigSource)> = dirs::config_dir()
+        .map(|d| (d.join("cars").join("templates"), ConfigSource::User))
+        .into_iter()
+        .collect();
+    if project_trusted {
+        dirs.push((
+            project_root.join(".cars").join("templates"),
+            ConfigSource::Project,
+        ));
+    }
+    dirs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,19 +499,4 @@ mod tests {
         assert_eq!(c.sources["watch.output_lines"], "user.toml");
         assert_eq!(c.sources["watch.debounce_ms"], ".cars.toml");
     }
-}
-
-/// The user's fix templates, and the project's when trusted, in load order.
-pub fn template_dirs(project_root: &Path, project_trusted: bool) -> Vec<(PathBuf, ConfigSource)> {
-    let mut dirs: Vec<(PathBuf, ConfigSource)> = dirs::config_dir()
-        .map(|d| (d.join("cars").join("templates"), ConfigSource::User))
-        .into_iter()
-        .collect();
-    if project_trusted {
-        dirs.push((
-            project_root.join(".cars").join("templates"),
-            ConfigSource::Project,
-        ));
-    }
-    dirs
 }
