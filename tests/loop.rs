@@ -267,3 +267,27 @@ fn cars_config_shows_each_value_and_where_it_came_from() {
     assert!(out.contains("shown but not run"), "{out}");
     assert!(p.cars_ok(&["config", "--defaults"]).contains("[gates]"));
 }
+
+#[test]
+fn validation_knows_the_same_error_under_a_runner_path() {
+    let (p, _) = two_typos();
+    let block = |path: &str, n: usize, bad: &str, good: &str| {
+        format!(
+            "error[E0425]: cannot find value `{bad}` in this scope\n --> {path}:{n}:20\n  |\n{n} |     println!(\"{{}}\", {bad});\n  |                    ^^^^^\n  |\nhelp: a local variable with a similar name exists\n  |\n{n} -     println!(\"{{}}\", {bad});\n{n} +     println!(\"{{}}\", {good});\n  |\n\n"
+        )
+    };
+    let ci = "/home/runner/work/demo/demo/src/main.rs";
+    let log = p.log(&(block(ci, 4, "coutn", "count") + &block(ci, 5, "totl", "total")));
+    // The local re-run prints the remaining error with a relative path.
+    p.write("rest.log", &block("src/main.rs", 5, "totl", "total"));
+    p.cars(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "--command",
+        "cat rest.log; exit 1",
+    ]);
+    p.patches();
+    let out = p.cars_ok(&["apply", "P1"]);
+    assert!(out.contains("no longer reports E1"), "{out}");
+    assert!(p.read("src/main.rs").contains("count);"));
+}

@@ -327,12 +327,15 @@ pub enum Verdict {
 }
 
 /// A finding's identity across runs: line numbers shift when a fix adds or removes
-/// lines, so they are left out.
-fn run_key(f: &Finding) -> u64 {
+/// lines, so they are left out; and the file is the project file it names, so a CI
+/// runner's absolute path and a local run's relative one are the same error.
+fn run_key(f: &Finding, policy: Option<&PathPolicy>) -> u64 {
+    let file = f.location.as_ref().map(|l| l.file.as_str()).unwrap_or("");
+    let resolved = policy.and_then(|p| crate::fix::paths::resolve(p, file));
     mask::hash_str(&[
         &f.rule,
         &mask::mask(&f.message),
-        f.location.as_ref().map(|l| l.file.as_str()).unwrap_or(""),
+        resolved.as_deref().unwrap_or(file),
         f.test.as_deref().unwrap_or(""),
     ])
 }
@@ -373,14 +376,16 @@ fn judge_run(
         })?;
     let before = store.findings(stored.session)?;
     let target = before.iter().find(|f| f.id == stored.patch.finding);
-    let old: std::collections::HashSet<u64> = before.iter().map(run_key).collect();
+    let policy = policy_of(store).ok();
+    let key = |f: &Finding| run_key(f, policy.as_ref());
+    let old: std::collections::HashSet<u64> = before.iter().map(key).collect();
     let errors: Vec<&Finding> = now
         .findings
         .iter()
         .filter(|f| f.level == crate::rules::model::Level::Error && !f.consequence)
         .collect();
     if let Some(t) = target {
-        if now.findings.iter().any(|f| run_key(f) == run_key(t)) {
+        if now.findings.iter().any(|f| key(f) == key(t)) {
             return Ok(Verdict::StillFailing {
                 reason: format!("{exit} and still reports {}: {}", t.id, t.message),
             });
@@ -397,10 +402,7 @@ fn judge_run(
                 .any(|c| l.file == c.path || l.file.ends_with(&format!("/{}", c.path)))
         })
     };
-    let new: Vec<&&Finding> = errors
-        .iter()
-        .filter(|f| !old.contains(&run_key(f)))
-        .collect();
+    let new: Vec<&&Finding> = errors.iter().filter(|f| !old.contains(&key(f))).collect();
     if let Some(caused) = new.iter().find(touched) {
         return Ok(Verdict::StillFailing {
             reason: format!(
