@@ -13,7 +13,7 @@ use crate::fix::{file_diff, rebase, FileChange, Patch};
 use crate::log::LogInput;
 use crate::policy::{self, Access, PathPolicy, Provenance};
 use crate::store::{
-    self, AppState, Backup, PatchStatus, ProjectLock, Store, StoreError, StoredPatch,
+    self, AppState, Backup, Event, PatchStatus, ProjectLock, Store, StoreError, StoredPatch,
 };
 use run::Runner;
 use serde::Serialize;
@@ -595,10 +595,14 @@ pub fn apply(
     let files: Vec<String> = stored.patch.files.iter().map(|f| f.path.clone()).collect();
     store.event(
         &op,
-        "apply",
         Some(stored.session),
         Some(stored.key),
-        serde_json::json!({"patch": stored.id, "files": files, "actor": opts.actor, "provenance": stored.patch.provenance}),
+        &Event::Apply {
+            patch: stored.id.clone(),
+            files: files.clone(),
+            actor: opts.actor.clone(),
+            provenance: stored.patch.provenance.clone(),
+        },
     )?;
     let mut report = ApplyReport {
         patch: stored.id.clone(),
@@ -640,10 +644,16 @@ pub fn apply(
         store.record_validation(app, command, v.passed, v.elapsed_ms, &v.output_tail)?;
         store.event(
             &op,
-            "validate",
             Some(stored.session),
             Some(stored.key),
-            serde_json::json!({"patch": stored.id, "command": command, "passed": v.passed, "verdict": v.verdict, "exit": v.exit_code, "ms": v.elapsed_ms}),
+            &Event::Validate {
+                patch: stored.id.clone(),
+                command: command.clone(),
+                passed: v.passed,
+                verdict: serde_json::to_value(&v.verdict).unwrap_or_default(),
+                exit: v.exit_code,
+                ms: v.elapsed_ms,
+            },
         )?;
         let passed = v.passed;
         report.validation = Some(v);
@@ -654,10 +664,15 @@ pub fn apply(
             store.set_patch_status(stored.key, PatchStatus::Failed)?;
             store.event(
                 &op,
-                "rollback",
                 Some(stored.session),
                 Some(stored.key),
-                serde_json::json!({"patch": stored.id, "reason": "validation failed"}),
+                &Event::Rollback {
+                    patch: stored.id.clone(),
+                    files: files.clone(),
+                    forced: false,
+                    revert_commit: None,
+                    reason: Some("validation failed".into()),
+                },
             )?;
             report.rolled_back = true;
             return Ok(report);
@@ -686,10 +701,12 @@ pub fn apply(
         store.record_commit(app, &oid, false)?;
         store.event(
             &op,
-            "commit",
             Some(stored.session),
             Some(stored.key),
-            serde_json::json!({"patch": stored.id, "commit": oid}),
+            &Event::Commit {
+                patch: stored.id.clone(),
+                commit: oid.clone(),
+            },
         )?;
         report.commit = Some(oid);
     }
@@ -838,10 +855,15 @@ pub fn rollback(
     }
     store.event(
         &op,
-        "rollback",
         Some(stored.session),
         Some(stored.key),
-        serde_json::json!({"patch": stored.id, "files": files, "forced": forced, "revert_commit": report.revert_commit}),
+        &Event::Rollback {
+            patch: stored.id.clone(),
+            files,
+            forced,
+            revert_commit: report.revert_commit.clone(),
+            reason: None,
+        },
     )?;
     Ok(report)
 }
@@ -904,10 +926,13 @@ pub fn recover(store: &mut Store) -> Result<Vec<Recovered>> {
         store.set_patch_status(app.patch_key, status)?;
         store.event(
             &app.op_id,
-            "recover",
             Some(patch.session),
             Some(app.patch_key),
-            serde_json::json!({"patch": patch.id, "was": app.state.as_str(), "files": files}),
+            &Event::Recover {
+                patch: patch.id.clone(),
+                was: app.state.as_str().into(),
+                files,
+            },
         )?;
         out.push(report);
     }

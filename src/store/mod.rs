@@ -59,6 +59,62 @@ pub struct ProjectLock {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// What the repair side records in the event log; `cars history` reads it back.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Event {
+    Apply {
+        patch: String,
+        files: Vec<String>,
+        actor: String,
+        provenance: crate::policy::Provenance,
+    },
+    Validate {
+        patch: String,
+        command: String,
+        passed: bool,
+        verdict: serde_json::Value,
+        exit: Option<i32>,
+        ms: u64,
+    },
+    Rollback {
+        patch: String,
+        files: Vec<String>,
+        forced: bool,
+        revert_commit: Option<String>,
+        /// Why, when cars rolled back by itself (validation failed).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Commit {
+        patch: String,
+        commit: String,
+    },
+    Recover {
+        patch: String,
+        was: String,
+        files: Vec<String>,
+    },
+    Reject {
+        patch: String,
+        reason: Option<String>,
+        actor: String,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Apply { .. } => "apply",
+            Event::Validate { .. } => "validate",
+            Event::Rollback { .. } => "rollback",
+            Event::Commit { .. } => "commit",
+            Event::Recover { .. } => "recover",
+            Event::Reject { .. } => "reject",
+        }
+    }
+}
+
 /// Where a project's store lives and which directory its paths are relative to.
 #[derive(Debug, Clone)]
 pub struct Location {
@@ -420,19 +476,19 @@ impl Store {
         Ok(())
     }
 
-    /// Appends one event to the log.
+    /// Appends one event to the log, under the operation `op_id`.
     pub fn event(
         &self,
         op_id: &str,
-        kind: &str,
         session: Option<i64>,
         patch: Option<i64>,
-        detail: serde_json::Value,
+        event: &Event,
     ) -> Result<()> {
+        let detail = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn
             .execute(
                 "INSERT INTO events (op_id, at, kind, session_id, patch_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![op_id, now_ms(), kind, session, patch, detail.to_string()],
+                params![op_id, now_ms(), event.kind(), session, patch, detail.to_string()],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -797,10 +853,13 @@ impl Store {
         let p = self.patch_by_key(patch_key)?;
         self.event(
             &new_op_id(),
-            "reject",
             Some(p.session),
             Some(patch_key),
-            serde_json::json!({"patch": p.id, "reason": reason, "actor": actor}),
+            &Event::Reject {
+                patch: p.id,
+                reason: reason.map(str::to_string),
+                actor: actor.to_string(),
+            },
         )
     }
 
