@@ -10,7 +10,7 @@
 use cars::analyze::{Matcher, Options};
 use cars::fix::template::Templates;
 use cars::log::LogInput;
-use cars::repair::{self, run::Runner, run::ShellRunner, ApplyOptions, Verdict};
+use cars::repair::{self, run::CommandRunner, run::ShellRunner, ApplyOptions, Verdict};
 use cars::rules::RuleSet;
 use cars::store::{self, SessionMeta, Store};
 use std::path::Path;
@@ -233,7 +233,7 @@ fn bench_patch(matcher: &Matcher, templates: &Templates) {
     std::fs::create_dir_all(work.path().join("src")).unwrap();
     std::fs::write(work.path().join("src/main.rs"), &src).unwrap();
     let analysis = analyze(matcher, &log);
-    let loc = store::Location {
+    let loc = store::StoreLocation {
         dir: work.path().join("store"),
         project_root: work.path().to_path_buf(),
     };

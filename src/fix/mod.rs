@@ -188,7 +188,7 @@ pub fn file_diff(f: &FileChange) -> String {
 }
 
 /// What fixing a finding needs to know about the project.
-pub struct Project<'a> {
+pub struct FixContext<'a> {
     /// Decides which files may be read (and later written); knows the root.
     pub policy: &'a PathPolicy,
     pub templates: &'a template::Templates,
@@ -199,7 +199,7 @@ pub struct Project<'a> {
 pub struct NoPatch(pub String);
 
 /// Every patch the sources can make for `finding`, best first; or why there is none.
-pub fn propose(finding: &Finding, project: &Project) -> Result<Vec<Patch>, NoPatch> {
+pub fn propose(finding: &Finding, project: &FixContext) -> Result<Vec<Patch>, NoPatch> {
     let mut reasons = Vec::new();
     let mut patches = Vec::new();
     match suggest::from_tool(finding, project.policy) {

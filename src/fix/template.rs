@@ -38,7 +38,7 @@ pub enum TemplateError {
 /// What a template does to the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub enum EditAction {
     /// Replace `{old}` with `{new}` on the finding's line (at its column when known).
     ReplaceIdentifier,
     /// Remove `{name}` from the import on the finding's line (Python, Rust).
@@ -60,7 +60,7 @@ pub enum Action {
 /// A fixture proving a template works: the files before, the log, the files after.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Sample {
+pub struct TemplateSample {
     pub log: String,
     pub files: BTreeMap<String, String>,
     /// The expected content of every changed file; empty: no patch expected.
@@ -74,7 +74,7 @@ pub struct TemplateSpec {
     /// Rule ids this template fixes; `python.*` matches a prefix.
     pub rules: Vec<String>,
     pub strategy: Strategy,
-    pub action: Action,
+    pub action: EditAction,
     pub confidence: f64,
     /// May `--auto` apply it (when confident enough)? Off for edits a human must check.
     #[serde(default = "yes")]
@@ -120,7 +120,7 @@ pub struct TemplateSpec {
     #[serde(default)]
     pub symmetric: bool,
     #[serde(default, rename = "sample")]
-    pub samples: Vec<Sample>,
+    pub samples: Vec<TemplateSample>,
 }
 
 fn yes() -> bool {
@@ -287,14 +287,14 @@ fn compile(
         )));
     }
     let needs: &[&str] = match spec.action {
-        Action::ReplaceIdentifier => &["old", "new"],
-        Action::RemoveImport => &["name"],
-        Action::AddDependency => &[],
-        Action::BumpAction => &[],
-        Action::RaiseTimeout => &[],
-        Action::UpdateAssertion => &["expected", "actual"],
-        Action::AddEnvVar => &["var"],
-        Action::MarkFlaky => &[],
+        EditAction::ReplaceIdentifier => &["old", "new"],
+        EditAction::RemoveImport => &["name"],
+        EditAction::AddDependency => &[],
+        EditAction::BumpAction => &[],
+        EditAction::RaiseTimeout => &[],
+        EditAction::UpdateAssertion => &["expected", "actual"],
+        EditAction::AddEnvVar => &["var"],
+        EditAction::MarkFlaky => &[],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -310,11 +310,11 @@ fn compile(
     }
     let missing = |field: &str| invalid(format!("action {:?} needs `{field}`", spec.action));
     match spec.action {
-        Action::AddDependency if spec.manifests.is_empty() => return Err(missing("manifests")),
-        Action::AddDependency if spec.package.is_none() => return Err(missing("package")),
-        Action::BumpAction if spec.refs.is_empty() => return Err(missing("refs")),
-        Action::AddEnvVar if spec.files.is_empty() => return Err(missing("files")),
-        Action::MarkFlaky if spec.decorator.is_none() => return Err(missing("decorator")),
+        EditAction::AddDependency if spec.manifests.is_empty() => return Err(missing("manifests")),
+        EditAction::AddDependency if spec.package.is_none() => return Err(missing("package")),
+        EditAction::BumpAction if spec.refs.is_empty() => return Err(missing("refs")),
+        EditAction::AddEnvVar if spec.files.is_empty() => return Err(missing("files")),
+        EditAction::MarkFlaky if spec.decorator.is_none() => return Err(missing("decorator")),
         _ => {}
     }
     for p in placeholders(&spec.rationale).chain(
@@ -460,7 +460,7 @@ impl Template {
         let get =
             |caps: &BTreeMap<String, String>, k: &str| caps.get(k).cloned().unwrap_or_default();
         let files = match spec.action {
-            Action::ReplaceIdentifier => {
+            EditAction::ReplaceIdentifier => {
                 let t = Target::of(finding, policy)?;
                 let column = finding
                     .location
@@ -484,7 +484,7 @@ impl Template {
                 let after = t.with_line(&new);
                 vec![t.change(after)?]
             }
-            Action::RemoveImport => {
+            EditAction::RemoveImport => {
                 let t = Target::of(finding, policy)?;
                 let name = get(&caps, "name");
                 // flake8 names `typing.List` where the line binds `List`.
@@ -506,7 +506,7 @@ impl Template {
                 let after = t.with_line(&new);
                 vec![t.change(after)?]
             }
-            Action::AddDependency => {
+            EditAction::AddDependency => {
                 // `yaml.constructor` -> `yaml`, `@scope/pkg/sub` stays `@scope/pkg`.
                 if let Some(m) = caps.get("module").cloned() {
                     let top = if m.starts_with('@') {
@@ -569,8 +569,8 @@ impl Template {
                     after,
                 }]
             }
-            Action::BumpAction => self.bump_actions(finding, policy, &mut caps)?,
-            Action::RaiseTimeout => {
+            EditAction::BumpAction => self.bump_actions(finding, policy, &mut caps)?,
+            EditAction::RaiseTimeout => {
                 let t = Target::of(finding, policy)?;
                 let new = edit::raise_timeout(t.line_text(), spec.factor.unwrap_or(2)).ok_or_else(
                     || NoPatch(format!("no timeout is written on {}:{}", t.path, t.line)),
@@ -578,7 +578,7 @@ impl Template {
                 let after = t.with_line(&new);
                 vec![t.change(after)?]
             }
-            Action::UpdateAssertion => {
+            EditAction::UpdateAssertion => {
                 let t = Target::of(finding, policy)?;
                 let (expected, actual) = (get(&caps, "expected"), get(&caps, "actual"));
                 let new = edit::update_assertion_literal(t.line_text(), &expected, &actual)
@@ -598,7 +598,7 @@ impl Template {
                 let after = t.with_line(&new);
                 vec![t.change(after)?]
             }
-            Action::AddEnvVar => {
+            EditAction::AddEnvVar => {
                 let file = spec
                     .files
                     .iter()
@@ -615,7 +615,7 @@ impl Template {
                     after,
                 }]
             }
-            Action::MarkFlaky => {
+            EditAction::MarkFlaky => {
                 let t = Target::of(finding, policy)?;
                 let def = enclosing_test(&t.text, t.line).ok_or_else(|| {
                     NoPatch(format!("no test function encloses {}:{}", t.path, t.line))

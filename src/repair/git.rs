@@ -197,7 +197,7 @@ impl Hooks {
     /// Runs hook `name` if it exists and is executable; a non-zero exit is an error
     /// carrying its output.
     fn run(&self, name: &str, args: &[&str], index: &Path, root: &Path) -> Result<(), GitError> {
-        use super::run::{Runner, ShellRunner};
+        use super::run::{CommandRunner, ShellRunner};
         use std::os::unix::fs::PermissionsExt;
         let path = self.dir.join(name);
         let runnable = std::fs::metadata(&path)

@@ -15,7 +15,7 @@ use crate::policy::{self, Access, PathPolicy, Provenance};
 use crate::store::{
     self, AppState, Backup, Event, PatchStatus, ProjectLock, Store, StoreError, StoredPatch,
 };
-use run::Runner;
+use run::CommandRunner;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -261,7 +261,7 @@ pub fn propose(
             .map(|id| store.finding(session, id))
             .collect::<std::result::Result<Vec<_>, _>>()?
     };
-    let project = crate::fix::Project {
+    let project = crate::fix::FixContext {
         policy: &policy,
         templates,
     };
@@ -560,7 +560,7 @@ pub fn apply(
     stored: &StoredPatch,
     gates: &Gates,
     opts: &ApplyOptions,
-    runner: &dyn Runner,
+    runner: &dyn CommandRunner,
     judge: Option<&Matcher>,
 ) -> Result<ApplyReport> {
     // Read again under the lock: another process may have applied it meanwhile.

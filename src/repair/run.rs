@@ -20,7 +20,7 @@ pub struct RunResult {
 /// Output kept per stream: enough for the analyzer to judge a validation run.
 const KEEP_BYTES: usize = 4 << 20;
 
-pub trait Runner {
+pub trait CommandRunner {
     fn run(&self, command: &str, cwd: &Path, timeout: Duration) -> std::io::Result<RunResult>;
 }
 
@@ -28,7 +28,7 @@ pub trait Runner {
 /// group killed when the command ends or times out.
 pub struct ShellRunner;
 
-impl Runner for ShellRunner {
+impl CommandRunner for ShellRunner {
     fn run(&self, command: &str, cwd: &Path, timeout: Duration) -> std::io::Result<RunResult> {
         let mut tails: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
         let exit = crate::exec::run(command, cwd, &[], Some(timeout), &mut |stream, line| {

@@ -8,8 +8,8 @@ use crate::analyze::{Analysis, Finding, Matcher};
 use crate::config::{Config, ConfigError};
 use crate::fix::template::{TemplateError, Templates};
 use crate::repair::{
-    self, run::Runner, ApplyOptions, ApplyReport, Approval, Gate, Gates, Proposals, Recovered,
-    Refusal, RepairError, RollbackReport,
+    self, run::CommandRunner, ApplyOptions, ApplyReport, Approval, Gate, Gates, Proposals,
+    Recovered, Refusal, RepairError, RollbackReport,
 };
 use crate::rules::{RuleError, RuleSet, RuleSources};
 use crate::store::{self, PatchStatus, SessionMeta, Store, StoreError, StoredPatch};
@@ -265,7 +265,7 @@ impl Session {
         &mut self,
         patch: &StoredPatch,
         how: &Approve,
-        runner: &dyn Runner,
+        runner: &dyn CommandRunner,
         progress: &dyn Progress,
     ) -> Result<ApplyReport> {
         self.decide(patch, how)?;

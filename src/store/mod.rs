@@ -117,7 +117,7 @@ impl Event {
 
 /// Where a project's store lives and which directory its paths are relative to.
 #[derive(Debug, Clone)]
-pub struct Location {
+pub struct StoreLocation {
     pub dir: PathBuf,
     pub project_root: PathBuf,
 }
@@ -125,7 +125,7 @@ pub struct Location {
 /// Finds the store for the project containing `cwd`: `.git/cars/` in a git work tree
 /// (invisible to `git status`), else a directory in the user's data dir keyed by the
 /// project path. `override_dir` (`--store`, `CARS_STORE`) wins.
-pub fn locate(cwd: &Path, override_dir: Option<&Path>) -> Location {
+pub fn locate(cwd: &Path, override_dir: Option<&Path>) -> StoreLocation {
     let repo = git2::Repository::discover(cwd).ok();
     let work_tree = repo
         .as_ref()
@@ -148,7 +148,7 @@ pub fn locate(cwd: &Path, override_dir: Option<&Path>) -> Location {
                 .join(format!("{name}-{key:016x}"))
         }
     };
-    Location { dir, project_root }
+    StoreLocation { dir, project_root }
 }
 
 fn fnv_hash(bytes: &[u8]) -> u64 {
@@ -362,7 +362,7 @@ pub struct Stats {
 
 impl Store {
     /// Opens (creating if needed) the store in `loc.dir` and brings its schema up to date.
-    pub fn open(loc: &Location) -> Result<Store> {
+    pub fn open(loc: &StoreLocation) -> Result<Store> {
         std::fs::create_dir_all(&loc.dir).map_err(|source| StoreError::Dir {
             path: loc.dir.clone(),
             source,

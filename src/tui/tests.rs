@@ -60,7 +60,7 @@ struct Harness {
 
 impl Harness {
     fn new(root: &Path) -> Harness {
-        let loc = cars::store::Location {
+        let loc = cars::store::StoreLocation {
             dir: root.join(".store"),
             project_root: root.to_path_buf(),
         };
