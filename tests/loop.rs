@@ -291,3 +291,17 @@ fn validation_knows_the_same_error_under_a_runner_path() {
     assert!(out.contains("no longer reports E1"), "{out}");
     assert!(p.read("src/main.rs").contains("count);"));
 }
+
+#[test]
+fn apply_of_two_patches_on_neighbouring_lines_applies_both() {
+    let (p, log) = two_typos();
+    p.cars(&["analyze", log.to_str().unwrap()]);
+    p.patches();
+    let out = p.cars_ok(&["apply", "P1", "P2", "--no-validate"]);
+    assert!(
+        out.contains("P1: applied") && out.contains("P2: applied"),
+        "{out}"
+    );
+    let src = p.read("src/main.rs");
+    assert!(src.contains("count);") && src.contains("total);"), "{src}");
+}
