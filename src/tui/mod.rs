@@ -84,6 +84,14 @@ pub fn run_loop<B: Backend>(
         }
         dirty |= !batch.is_empty();
         for action in batch {
+            if matches!(action, Action::Resize) {
+                // Forget what ratatui thinks is on the screen: after a resize the
+                // terminal may have reflowed old rows, and a diff-only redraw leaves
+                // them there.
+                terminal.autoresize()?;
+                terminal.clear()?;
+                dirty = true;
+            }
             for effect in app.update(action) {
                 if effect == Effect::Quit {
                     return Ok(());
@@ -332,8 +340,12 @@ extern "C" fn on_signal(_: libc::c_int) {
 fn restore() {
     use crossterm::{cursor, execute, terminal};
     let _ = terminal::disable_raw_mode();
+    // Clear the alternate screen before leaving it: a terminal that resized while
+    // it was shown may otherwise carry its rows (the borders) into the main screen.
     let _ = execute!(
         std::io::stdout(),
+        terminal::Clear(terminal::ClearType::All),
+        cursor::MoveTo(0, 0),
         terminal::LeaveAlternateScreen,
         cursor::Show
     );
