@@ -150,7 +150,7 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         runners,
         stores,
         store_dir: store_dir.map(Path::to_path_buf),
-        templates: super::load_templates(&root0, &config)?,
+        templates: Arc::new(super::load_templates(&root0, &config)?),
         gates: config.gates,
         commit: args.commit,
         actions: engine_tx,

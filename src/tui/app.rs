@@ -655,7 +655,9 @@ impl<'m> App<'m> {
                 None => self.status = "no patch to reject".into(),
             },
             KeyCode::Char('u') if self.busy.is_none() => {
-                return vec![Effect::Undo { project, job }]
+                // Undo re-runs the job when it is done: file changes wait meanwhile.
+                self.busy = Some("undoing the last applied patch".into());
+                return vec![Effect::Undo { project, job }];
             }
             _ => {}
         }

@@ -72,7 +72,7 @@ impl Harness {
             runners: vec![cars::watch::runner::Runner::new(runs)],
             stores: vec![Store::open(&loc).unwrap()],
             store_dir: Some(loc.dir.clone()),
-            templates: Templates::load(&[]).unwrap(),
+            templates: std::sync::Arc::new(Templates::load(&[]).unwrap()),
             gates: cars::repair::Gates::default(),
             commit: false,
             actions: tx,
@@ -83,12 +83,17 @@ impl Harness {
     fn run(&mut self, app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
         let mut left = Vec::new();
         for e in effects {
-            if matches!(e, Effect::Record { .. } | Effect::Propose { .. }) {
-                self.executor.execute(e);
-            } else {
-                left.push(e);
+            let mut results = Vec::new();
+            match e {
+                Effect::Record { .. } => self.executor.execute(e),
+                // Proposing runs on a worker thread: wait for its answer.
+                Effect::Propose { .. } => {
+                    self.executor.execute(e);
+                    results.push(self.results.recv_timeout(Duration::from_secs(30)).unwrap());
+                }
+                e => left.push(e),
             }
-            let results: Vec<Action> = self.results.try_iter().collect();
+            results.extend(self.results.try_iter());
             for a in results {
                 let more = app.update(a);
                 left.extend(self.run(app, more));
@@ -508,4 +513,60 @@ fn filtering_to_an_empty_category_says_no_finding_explains_it() {
     app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     assert_eq!(app.filter, None);
     assert_eq!(app.visible().len(), 5);
+}
+
+#[test]
+fn the_tui_runs_propose_reject_and_undo_on_the_ui_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), SOURCE).unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+
+    // Another writer holds the database: a propose waits on it (up to the store's
+    // busy timeout of 10 s) and must do so off the UI thread.
+    let db = rusqlite::Connection::open(dir.path().join(".store/cars.db")).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let (keys_tx, keys) = std::sync::mpsc::channel();
+    let (runs_tx, runs) = std::sync::mpsc::sync_channel(16);
+    let (engine_tx, engine) = std::sync::mpsc::channel();
+    h.executor.actions = engine_tx;
+    for c in ['p', '?', 'x', 'q'] {
+        keys_tx.send(key(c)).unwrap();
+    }
+    let inbox = super::Inbox { keys, engine, runs };
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let started = std::time::Instant::now();
+    let mut effects = Vec::new();
+    super::run_loop(&mut terminal, &mut app, &inbox, &mut |e| {
+        effects.push(format!("{e:?}"));
+        // The run is replayed above: the loop's first start is not carried out.
+        if !matches!(e, Effect::Start { .. }) {
+            h.executor.execute(e)
+        }
+    })
+    .unwrap();
+    let answered = started.elapsed();
+    assert!(
+        effects.iter().any(|e| e.starts_with("Propose")),
+        "{effects:?}"
+    );
+    assert!(
+        answered < Duration::from_secs(3),
+        "the keys after `p` waited {answered:?} for the propose"
+    );
+
+    // Once the database is free, the proposal arrives as an action.
+    db.execute_batch("COMMIT").unwrap();
+    let result = inbox.engine.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        matches!(&result, Action::Proposed { finding, result: Ok(p), .. } if finding == "E1" && !p.is_empty()),
+        "{result:?}"
+    );
+    drop(runs_tx);
 }
