@@ -119,3 +119,56 @@ fn approve_in_the_tui_fixes_the_project_and_the_job_goes_green() {
     );
     let _ = tmux(&["kill-session", "-t", &session]);
 }
+
+#[test]
+fn after_a_resize_quitting_leaves_borders_above_the_prompt() {
+    if !have_tmux() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("ci.log"),
+        "Traceback (most recent call last):\n  File \"app.py\", line 5, in <module>\n    print(greet(\"you\"))\n  File \"app.py\", line 2, in greet\n    return \"hello \" + nme\nNameError: name 'nme' is not defined\n",
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let session = format!("cars-resize-{}", std::process::id());
+    let command = format!(
+        "cd '{}' && unset XDG_DATA_HOME CARS_DATA_DIR; echo BEFORE-CARS; HOME='{}' XDG_CONFIG_HOME='{}/config' NO_COLOR=1 '{}' watch --log ci.log; echo CARS-EXITED-$?; sleep 30",
+        root.display(),
+        home.path().display(),
+        home.path().display(),
+        env!("CARGO_BIN_EXE_cars")
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ]);
+    let long = Duration::from_secs(30);
+    wait_for(&session, "NameError", long);
+    for (x, y) in [("80", "24"), ("120", "32"), ("90", "26")] {
+        tmux(&["resize-window", "-t", &session, "-x", x, "-y", y]);
+        std::thread::sleep(Duration::from_millis(400));
+        wait_for(&session, "findings", long);
+    }
+    tmux(&["resize-window", "-t", &session, "-x", "70", "-y", "20"]);
+    tmux(&["send-keys", "-t", &session, "q"]);
+    let screen = wait_for(&session, "CARS-EXITED-0", long);
+    let _ = tmux(&["kill-session", "-t", &session]);
+    assert!(screen.contains("BEFORE-CARS"), "{screen}");
+    for border in ['┌', '┐', '└', '┘', '│', '─'] {
+        assert!(
+            !screen.contains(border),
+            "`{border}` of the watch screen is left on the terminal:\n{screen}"
+        );
+    }
+}

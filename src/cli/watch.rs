@@ -150,13 +150,14 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         runners,
         stores,
         store_dir: store_dir.map(Path::to_path_buf),
-        templates: super::load_templates(&root0, &config)?,
+        templates: Arc::new(super::load_templates(&root0, &config)?),
         gates: config.gates,
         commit: args.commit,
         actions: engine_tx,
     };
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(&matcher, &opts, projects, config.watch.output_lines, color);
+    app.replay = args.log.is_some();
     if !config.withheld.is_empty() {
         app.notice = Some("project config not trusted: `cars trust` allows it".into());
     }

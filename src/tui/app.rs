@@ -198,6 +198,9 @@ pub struct App<'m> {
     pub busy: Option<String>,
     /// Clock of the app, so tests can freeze it.
     pub now: fn() -> Instant,
+    /// The jobs replay a log (`cars watch --log`, `cars session --tui`): the command
+    /// only prints the file, so its exit code says nothing about the build.
+    pub replay: bool,
 }
 
 /// Findings of the rules a job names in `hints` first (stable: rank order is kept
@@ -270,6 +273,7 @@ impl<'m> App<'m> {
             notice: None,
             busy: None,
             now: Instant::now,
+            replay: false,
         }
     }
 
@@ -404,6 +408,7 @@ impl<'m> App<'m> {
     fn run_event(&mut self, project: usize, event: RunEvent) -> Vec<Effect> {
         let now = (self.now)();
         let (matcher, opts, cap) = (self.matcher, self.opts, self.output_cap);
+        let replay = self.replay;
         let mut effects = Vec::new();
         match event {
             RunEvent::Started { job, run } => {
@@ -454,6 +459,11 @@ impl<'m> App<'m> {
                             false => a.finish(),
                         };
                         j.findings = prefer(analysis.findings.clone(), &j.job.hints);
+                        // A replayed log failed when it holds errors, whatever `cat`
+                        // returned; a log that cannot be read stays failed.
+                        if replay && success && j.findings.iter().any(|f| f.level == Level::Error) {
+                            j.status = Status::Failed(None);
+                        }
                         effects.push(Effect::Record {
                             project,
                             job,
@@ -553,7 +563,12 @@ impl<'m> App<'m> {
             KeyCode::Enter => self.focus = Pane::Detail,
             KeyCode::Esc => {
                 self.focus = Pane::Findings;
+                if self.filter.is_some() || !self.search.is_empty() {
+                    self.status = "showing all findings".into();
+                }
                 self.search.clear();
+                self.filter = None;
+                self.selected = 0;
             }
             KeyCode::Tab => {
                 self.focus = match self.focus {
@@ -643,7 +658,9 @@ impl<'m> App<'m> {
                 None => self.status = "no patch to reject".into(),
             },
             KeyCode::Char('u') if self.busy.is_none() => {
-                return vec![Effect::Undo { project, job }]
+                // Undo re-runs the job when it is done: file changes wait meanwhile.
+                self.busy = Some("undoing the last applied patch".into());
+                return vec![Effect::Undo { project, job }];
             }
             _ => {}
         }

@@ -25,8 +25,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("r", "reject the proposed patch"),
     ("u", "undo the last applied patch"),
-    ("f", "filter by category (cycles)"),
-    ("/", "search findings; Esc clears"),
+    ("f", "filter by category (cycles); Esc shows all again"),
+    ("/", "search findings; Esc clears the search and the filter"),
     ("1-9", "switch job"),
     ("[ ]", "switch project"),
     ("R / F5", "re-run the job now"),
@@ -59,6 +59,31 @@ fn category_color(c: Category) -> Color {
         Category::Permission | Category::Security => Color::LightMagenta,
         _ => Color::Gray,
     }
+}
+
+/// Columns between tab stops, as a terminal sets them by default.
+pub const TAB: usize = 8;
+
+/// Text from a log or a file with its tabs expanded to the next multiple of `TAB`
+/// columns: a raw tab is one cell to ratatui but moves a real terminal's cursor, so
+/// the rest of the row lands over the pane's border.
+pub fn expand_tabs(text: &str) -> String {
+    if !text.contains('\t') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + TAB);
+    let mut column = 0;
+    for c in text.chars() {
+        if c == '\t' {
+            let n = TAB - column % TAB;
+            out.extend(std::iter::repeat_n(' ', n));
+            column += n;
+        } else {
+            out.push(c);
+            column += 1;
+        }
+    }
+    out
 }
 
 /// Five cells filled in proportion to the confidence.
@@ -197,6 +222,24 @@ fn draw_findings(frame: &mut Frame, area: Rect, app: &App) {
     let job = app.job();
     if visible.is_empty() {
         let text = match &job.status {
+            // The run has findings, the filter or search hides them all.
+            _ if !job.findings.is_empty() => {
+                let n = job.findings.len();
+                let all = format!("{n} finding{}", if n == 1 { "" } else { "s" });
+                match (app.filter, app.search.is_empty()) {
+                    (Some(c), true) => format!(
+                        "no finding has category {c} ({all} in all): f shows the next category, Esc clears the filter"
+                    ),
+                    (Some(c), false) => format!(
+                        "no {c} finding matches /{} ({all} in all): Esc clears the filter and the search",
+                        app.search
+                    ),
+                    (None, _) => format!(
+                        "no finding matches /{} ({all} in all): Esc clears the search",
+                        app.search
+                    ),
+                }
+            }
             Status::CannotStart(why) => format!("`{}` cannot start:\n{why}", job.job.command),
             Status::Running => "running, no finding yet".into(),
             Status::Passed => "the job passed: nothing to fix".into(),
@@ -230,7 +273,7 @@ fn draw_findings(frame: &mut Frame, area: Rect, app: &App) {
                     style(app, Style::default().fg(Color::Blue)),
                 ),
                 Span::raw(format!(" {loc} ")),
-                Span::raw(f.message.clone()),
+                Span::raw(expand_tabs(&f.message)),
             ]))
         })
         .collect();
@@ -255,7 +298,7 @@ fn detail_lines<'a>(app: &App, f: &Finding) -> Vec<Line<'a>> {
             ),
             style(app, Style::default().add_modifier(Modifier::BOLD)),
         )),
-        Line::from(f.message.clone()),
+        Line::from(expand_tabs(&f.message)),
         Line::from(cars::report::location_text(f)),
     ];
     // The proposed diff comes first: it is what `a` applies.
@@ -284,13 +327,21 @@ fn detail_lines<'a>(app: &App, f: &Finding) -> Vec<Line<'a>> {
                     } else {
                         Style::default()
                     };
-                    lines.push(Line::from(Span::styled(d.to_string(), style(app, s))));
+                    // A blank context line is one space; ratatui's wrapper draws a
+                    // whitespace-only line as two rows, so draw it as an empty line.
+                    let d = expand_tabs(d);
+                    let d = if d.trim().is_empty() {
+                        String::new()
+                    } else {
+                        d
+                    };
+                    lines.push(Line::from(Span::styled(d, style(app, s))));
                 }
             }
         }
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(f.explanation.clone()));
+    lines.push(Line::from(expand_tabs(&f.explanation)));
     lines.push(Line::from(""));
     for (i, l) in f.excerpt.iter().enumerate() {
         let s = if i == 0 {
@@ -298,6 +349,7 @@ fn detail_lines<'a>(app: &App, f: &Finding) -> Vec<Line<'a>> {
         } else {
             Style::default().fg(Color::Gray)
         };
+        let l = expand_tabs(l);
         lines.push(Line::from(Span::styled(format!("│ {l}"), style(app, s))));
     }
     lines
@@ -331,7 +383,7 @@ fn draw_output(frame: &mut Frame, area: Rect, app: &App) {
         .output
         .iter()
         .skip(start)
-        .map(|l| Line::from(l.clone()))
+        .map(|l| Line::from(expand_tabs(l)))
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -354,19 +406,31 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
-    let width = 70.min(area.width);
-    let height = (KEYS.len() as u16 + 4).min(area.height);
+    // Keys in a column, what they do wrapped beside them: fits 80 columns and wider.
+    let width = 72.min(area.width);
+    let key_width = KEYS
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 2;
+    // Inside the borders: one space, the key column, the text.
+    let text_width = (width as usize).saturating_sub(2 + 1 + key_width).max(10);
+    let mut lines: Vec<Line> = Vec::new();
+    for (k, what) in KEYS {
+        for (i, row) in wrap_words(what, text_width).into_iter().enumerate() {
+            let key = if i == 0 { *k } else { "" };
+            lines.push(Line::from(format!(" {key:<key_width$}{row}")));
+        }
+    }
+    lines.push(Line::from(" any key closes this help"));
+    let height = (lines.len() as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let mut lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(k, what)| Line::from(format!(" {k:<12} {what}")))
-        .collect();
-    lines.push(Line::from(" any key closes this help"));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(
@@ -377,4 +441,21 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
         ),
         popup,
     );
+}
+
+/// `text` in rows of at most `width` characters, broken between words.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut rows = vec![String::new()];
+    for word in text.split_whitespace() {
+        let row = rows.last_mut().expect("rows starts with one row");
+        if row.is_empty() {
+            row.push_str(word);
+        } else if row.chars().count() + 1 + word.chars().count() <= width {
+            row.push(' ');
+            row.push_str(word);
+        } else {
+            rows.push(word.to_string());
+        }
+    }
+    rows
 }

@@ -82,6 +82,14 @@ pub fn run_loop<B: Backend>(
         }
         dirty |= !batch.is_empty();
         for action in batch {
+            if matches!(action, Action::Resize) {
+                // Forget what ratatui thinks is on the screen: after a resize the
+                // terminal may have reflowed old rows, and a diff-only redraw leaves
+                // them there.
+                terminal.autoresize()?;
+                terminal.clear()?;
+                dirty = true;
+            }
             for effect in app.update(action) {
                 if effect == Effect::Quit {
                     return Ok(());
@@ -107,7 +115,8 @@ pub struct Executor {
     pub runners: Vec<Runner>,
     pub stores: Vec<Store>,
     pub store_dir: Option<PathBuf>,
-    pub templates: Templates,
+    /// Shared with the worker threads that propose.
+    pub templates: std::sync::Arc<Templates>,
     pub gates: Gates,
     pub commit: bool,
     pub actions: Sender<Action>,
@@ -166,29 +175,29 @@ impl Executor {
                 session,
                 finding,
             } => {
-                let p = repair::propose(
-                    &mut self.stores[project],
-                    session,
-                    std::slice::from_ref(&finding),
-                    &self.templates,
-                )?;
-                let result = if p.patches.is_empty() {
-                    Err(p
-                        .unfixable
-                        .first()
-                        .map(|u| u.reason.clone())
-                        .unwrap_or_else(|| "no source applies".into()))
-                } else {
-                    Ok(p.patches
-                        .iter()
-                        .map(|s| PatchView::of(s, &self.gates))
-                        .collect())
-                };
-                let _ = self.actions.send(Action::Proposed {
-                    project,
-                    job,
-                    finding,
-                    result,
+                let (templates, gates) = (self.templates.clone(), self.gates);
+                self.off_thread(project, move |store| {
+                    let p = repair::propose(
+                        store,
+                        session,
+                        std::slice::from_ref(&finding),
+                        &templates,
+                    )?;
+                    let result = if p.patches.is_empty() {
+                        Err(p
+                            .unfixable
+                            .first()
+                            .map(|u| u.reason.clone())
+                            .unwrap_or_else(|| "no source applies".into()))
+                    } else {
+                        Ok(p.patches.iter().map(|s| PatchView::of(s, &gates)).collect())
+                    };
+                    Ok(Action::Proposed {
+                        project,
+                        job,
+                        finding,
+                        result,
+                    })
                 });
             }
             Effect::Approve {
@@ -224,17 +233,15 @@ impl Executor {
                 project,
                 session,
                 patch,
-            } => {
-                let store = &self.stores[project];
+            } => self.off_thread(project, move |store| {
                 let p = store.patch(session, &patch)?;
                 store.reject(p.key, None, "tui")?;
-                let _ = self.actions.send(Action::Done {
+                Ok(Action::Done {
                     message: format!("{patch}: rejected"),
                     rerun: None,
-                });
-            }
-            Effect::Undo { project, job } => {
-                let store = &mut self.stores[project];
+                })
+            }),
+            Effect::Undo { project, job } => self.off_thread(project, move |store| {
                 let stored = repair::last_applied(store)?;
                 let Some(lock) = store.try_lock()? else {
                     anyhow::bail!(
@@ -242,14 +249,38 @@ impl Executor {
                     );
                 };
                 let r = repair::rollback(store, &lock, &stored, false)?;
-                let _ = self.actions.send(Action::Done {
+                Ok(Action::Done {
                     message: format!("undid {}: restored {}", r.patch, r.files.join(", ")),
                     rerun: Some((project, job)),
-                });
-            }
+                })
+            }),
             Effect::Quit => {}
         }
         Ok(())
+    }
+}
+
+impl Executor {
+    /// Runs an engine call on its own thread and store connection (SQLite WAL lets
+    /// it share the file), so a slow call (an undo's git commit, a locked database)
+    /// never freezes the screen; its result, or its error, comes back as an action.
+    fn off_thread(
+        &self,
+        project: usize,
+        work: impl FnOnce(&mut Store) -> anyhow::Result<Action> + Send + 'static,
+    ) {
+        let location = cars::store::locate(&self.roots[project], self.store_dir.as_deref());
+        let actions = self.actions.clone();
+        std::thread::spawn(move || {
+            let action = Store::open(&location)
+                .map_err(anyhow::Error::from)
+                .and_then(|mut store| work(&mut store))
+                .unwrap_or_else(|e| Action::Done {
+                    message: format!("error: {e:#}"),
+                    rerun: None,
+                });
+            let _ = actions.send(action);
+        });
     }
 }
 
@@ -318,8 +349,12 @@ extern "C" fn on_signal(_: libc::c_int) {
 fn restore() {
     use crossterm::{cursor, execute, terminal};
     let _ = terminal::disable_raw_mode();
+    // Clear the alternate screen before leaving it: a terminal that resized while
+    // it was shown may otherwise carry its rows (the borders) into the main screen.
     let _ = execute!(
         std::io::stdout(),
+        terminal::Clear(terminal::ClearType::All),
+        cursor::MoveTo(0, 0),
         terminal::LeaveAlternateScreen,
         cursor::Show
     );

@@ -72,7 +72,7 @@ impl Harness {
             runners: vec![cars::watch::runner::Runner::new(runs)],
             stores: vec![Store::open(&loc).unwrap()],
             store_dir: Some(loc.dir.clone()),
-            templates: Templates::load(&[]).unwrap(),
+            templates: std::sync::Arc::new(Templates::load(&[]).unwrap()),
             gates: cars::repair::Gates::default(),
             commit: false,
             actions: tx,
@@ -83,12 +83,17 @@ impl Harness {
     fn run(&mut self, app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
         let mut left = Vec::new();
         for e in effects {
-            if matches!(e, Effect::Record { .. } | Effect::Propose { .. }) {
-                self.executor.execute(e);
-            } else {
-                left.push(e);
+            let mut results = Vec::new();
+            match e {
+                Effect::Record { .. } => self.executor.execute(e),
+                // Proposing runs on a worker thread: wait for its answer.
+                Effect::Propose { .. } => {
+                    self.executor.execute(e);
+                    results.push(self.results.recv_timeout(Duration::from_secs(30)).unwrap());
+                }
+                e => left.push(e),
             }
-            let results: Vec<Action> = self.results.try_iter().collect();
+            results.extend(self.results.try_iter());
             for a in results {
                 let more = app.update(a);
                 left.extend(self.run(app, more));
@@ -99,11 +104,16 @@ impl Harness {
 }
 
 fn replay(app: &mut App, h: &mut Harness) {
+    replay_log(app, h, LOG, false);
+}
+
+/// Feeds `log` as one run of job 0 that exits 101 (or 0 when `success`).
+fn replay_log(app: &mut App, h: &mut Harness, log: &str, success: bool) {
     let mut effects = app.update(Action::Run {
         project: 0,
         event: RunEvent::Started { job: 0, run: 1 },
     });
-    for line in LOG.lines() {
+    for line in log.lines() {
         effects.extend(app.update(Action::Run {
             project: 0,
             event: RunEvent::Line {
@@ -119,8 +129,8 @@ fn replay(app: &mut App, h: &mut Harness) {
         event: RunEvent::Finished {
             job: 0,
             run: 1,
-            success: false,
-            code: Some(101),
+            success,
+            code: Some(if success { 0 } else { 101 }),
             elapsed: Duration::from_millis(1234),
         },
     }));
@@ -342,4 +352,221 @@ fn a_on_a_patch_below_the_approval_gate_needs_a_second_key() {
         matches!(effects.as_slice(), [Effect::Approve { patch, force: true, .. }] if patch == "P1"),
         "{effects:?}"
     );
+}
+
+fn app_over<'m>(
+    matcher: &'m Matcher<'m>,
+    opts: &'m Options,
+    root: &Path,
+    jobs: Vec<Job>,
+) -> App<'m> {
+    App::new(
+        matcher,
+        opts,
+        vec![("demo".into(), root.to_path_buf(), jobs)],
+        1000,
+        false,
+    )
+}
+
+/// Asserts every row of `screen` is as wide as the terminal, so nothing was
+/// pushed past a border, and that the right border of the panes is in place.
+fn assert_borders_hold(screen: &str) {
+    for row in screen.lines().skip(1).take(16) {
+        assert!(
+            row.ends_with('│') || row.ends_with('┐') || row.ends_with('┘'),
+            "a row lost its right border:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn tabs_in_a_finding_break_the_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+    let mut h = Harness::new(dir.path());
+    // Source shown with tabs (excerpt, output) and a message with a tab in it.
+    let log = LOG
+        .replace("|     ", "|\t")
+        .replace("cannot find value", "cannot\tfind value");
+    assert!(log.contains('\t'));
+    replay_log(&mut app, &mut h, &log, false);
+    assert!(app
+        .job()
+        .findings
+        .iter()
+        .any(|f| f.message.contains('\t') || f.excerpt.iter().any(|l| l.contains('\t'))));
+    let s = screen(&app, 80, 24);
+    assert!(!s.contains('\t'), "{s}");
+    assert_borders_hold(&s);
+    insta::assert_snapshot!("tabs_in_a_finding_80x24", s);
+    assert_eq!(draw::expand_tabs("a\tb"), "a       b");
+    assert_eq!(draw::expand_tabs("12345678\tx"), "12345678        x");
+}
+
+#[test]
+fn blank_diff_context_lines_are_drawn_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+    let id = app.selected_finding().unwrap().id.clone();
+    let diff = "--- a/src/main.rs\n+++ b/src/main.rs\n@@ -1,5 +1,5 @@\n fn main() {\n \n-    let x = 1;\n+    let x = 2;\n \n }\n";
+    app.projects[0].jobs[0].patches.insert(
+        id,
+        Ok(vec![super::app::PatchView {
+            id: "P1".into(),
+            confidence: 0.8,
+            gate: "approve".into(),
+            gate_kind: cars::repair::Gate::Approve,
+            source: "test".into(),
+            rationale: "two blank context lines".into(),
+            diff: diff.into(),
+        }]),
+    );
+    let s = screen(&app, 120, 32);
+    let at = s.find("fn main() {").expect("the diff is drawn");
+    let rows: Vec<&str> = s[at..].lines().take(6).collect();
+    let blank = |r: &str| r.rsplit('│').nth(1).is_some_and(|c| c.trim().is_empty());
+    assert!(blank(rows[1]) && rows[2].contains("-    let x = 1;"), "{s}");
+    assert!(blank(rows[4]) && rows[5].contains('}'), "{s}");
+    insta::assert_snapshot!("blank_diff_context_120x32", s);
+}
+
+#[test]
+fn the_help_box_is_cut_off_at_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+    app.update(key('?'));
+    for (w, h) in [(80, 24), (120, 32)] {
+        let s = screen(&app, w, h);
+        // Every word of every key's text is on the screen.
+        for (_, what) in draw::KEYS {
+            for word in what.split_whitespace() {
+                assert!(s.contains(word), "`{word}` is missing at {w}x{h}:\n{s}");
+            }
+        }
+        assert!(s.contains("any key closes this help"), "{s}");
+        insta::assert_snapshot!(format!("help_box_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn session_tui_over_a_failing_log_shows_passed_because_cat_exited_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let log_job = Job {
+        name: "log".into(),
+        command: "cat 'ci.log'".into(),
+        ..job()
+    };
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![log_job.clone()]);
+    app.replay = true;
+    let mut h = Harness::new(dir.path());
+    replay_log(&mut app, &mut h, LOG, true);
+    assert_eq!(app.job().status, Status::Failed(None));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("1:log✗") && s.contains("failed"), "{s}");
+    insta::assert_snapshot!("session_tui_failing_log_80x24", s);
+
+    // A clean log replayed passes.
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![log_job]);
+    app.replay = true;
+    replay_log(
+        &mut app,
+        &mut h,
+        "Compiling demo v0.1.0\nFinished dev\n",
+        true,
+    );
+    assert_eq!(app.job().status, Status::Passed);
+}
+
+#[test]
+fn filtering_to_an_empty_category_says_no_finding_explains_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+    app.update(key('f')); // build
+    app.update(key('f')); // syntax: none in this log
+    assert!(app.visible().is_empty());
+    let s = screen(&app, 80, 24);
+    assert!(!s.contains("no finding explains it"), "{s}");
+    assert!(s.contains("no finding has category syntax"), "{s}");
+    assert!(s.contains("Esc clears the filter"), "{s}");
+    insta::assert_snapshot!("empty_category_80x24", s);
+    // Esc clears it, as the screen says.
+    app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert_eq!(app.filter, None);
+    assert_eq!(app.visible().len(), 5);
+}
+
+#[test]
+fn the_tui_runs_propose_reject_and_undo_on_the_ui_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), SOURCE).unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+
+    // Another writer holds the database: a propose waits on it (up to the store's
+    // busy timeout of 10 s) and must do so off the UI thread.
+    let db = rusqlite::Connection::open(dir.path().join(".store/cars.db")).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let (keys_tx, keys) = std::sync::mpsc::channel();
+    let (runs_tx, runs) = std::sync::mpsc::sync_channel(16);
+    let (engine_tx, engine) = std::sync::mpsc::channel();
+    h.executor.actions = engine_tx;
+    for c in ['p', '?', 'x', 'q'] {
+        keys_tx.send(key(c)).unwrap();
+    }
+    let inbox = super::Inbox { keys, engine, runs };
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let started = std::time::Instant::now();
+    let mut effects = Vec::new();
+    super::run_loop(&mut terminal, &mut app, &inbox, &mut |e| {
+        effects.push(format!("{e:?}"));
+        // The run is replayed above: the loop's first start is not carried out.
+        if !matches!(e, Effect::Start { .. }) {
+            h.executor.execute(e)
+        }
+    })
+    .unwrap();
+    let answered = started.elapsed();
+    assert!(
+        effects.iter().any(|e| e.starts_with("Propose")),
+        "{effects:?}"
+    );
+    assert!(
+        answered < Duration::from_secs(3),
+        "the keys after `p` waited {answered:?} for the propose"
+    );
+
+    // Once the database is free, the proposal arrives as an action.
+    db.execute_batch("COMMIT").unwrap();
+    let result = inbox.engine.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        matches!(&result, Action::Proposed { finding, result: Ok(p), .. } if finding == "E1" && !p.is_empty()),
+        "{result:?}"
+    );
+    drop(runs_tx);
 }
