@@ -203,6 +203,7 @@ fn main() {
                 .unwrap();
             let opts = Options {
                 baseline: Some(baseline),
+                ..Options::default()
             };
             sb.add(&run(&m, &fail, &opts), &iv);
         }

@@ -598,3 +598,98 @@ fn travis_jest_failure_in_step_npm_test_not_npm_install_warnings() {
         },
     );
 }
+
+// Header captures: the file comes from the line above the rows, per file.
+#[test]
+fn eslint_stylish_rows_of_the_second_file_name_that_file() {
+    let run = analyze("eslint/two_files.log");
+    let findings = run.json["findings"].as_array().unwrap();
+    let undefined = findings
+        .iter()
+        .find(|f| f["message"] == "'y' is not defined")
+        .expect("the no-undef row is a finding");
+    assert!(undefined["location"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("web/lib/b.js"));
+    assert_eq!(undefined["location"]["line"], 2);
+    check(
+        "eslint/two_files.log",
+        Expect {
+            category: &["lint"],
+            file: Some("/tmp/ahs/web/a.js"),
+            line: Some(1),
+            no_test: true,
+            ..Expect::default()
+        },
+    );
+}
+
+#[test]
+fn ruff_full_output_without_a_fix_keeps_code_and_message() {
+    check(
+        "ruff/full_no_fix.log",
+        Expect {
+            category: &["lint"],
+            file: Some("py/m.py"),
+            line: Some(6),
+            message: Some("Undefined name `undefined_x`"),
+            no_test: true,
+            ..Expect::default()
+        },
+    );
+}
+
+#[test]
+fn yamllint_standard_rows_take_the_file_from_the_header() {
+    check(
+        "yamllint/standard.log",
+        Expect {
+            category: &["lint"],
+            file: Some("y.yml"),
+            line: Some(2),
+            message: Some("duplication of key"),
+            ..Expect::default()
+        },
+    );
+}
+
+#[test]
+fn actionlint_problems_point_at_the_workflow() {
+    check(
+        "actionlint/workflow.log",
+        Expect {
+            category: &["config"],
+            file: Some(".github/workflows/w.yml"),
+            line: Some(5),
+            ..Expect::default()
+        },
+    );
+}
+
+#[test]
+fn hadolint_rules_point_at_their_dockerfile_line() {
+    check(
+        "hadolint/dockerfile.log",
+        Expect {
+            category: &["lint"],
+            file: Some("Dockerfile"),
+            line: Some(1),
+            message: Some("Using latest"),
+            ..Expect::default()
+        },
+    );
+}
+
+#[test]
+fn bandit_issues_are_security_findings_with_their_location() {
+    check(
+        "bandit/shell.log",
+        Expect {
+            category: &["security"],
+            file: Some("py/m.py"),
+            line: Some(1),
+            ..Expect::default()
+        },
+    );
+}

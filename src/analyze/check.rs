@@ -31,7 +31,12 @@ pub fn check_samples(rules: &RuleSet, select: &dyn Fn(&str) -> bool) -> Vec<Samp
                 problems.push(problem("regex does not compile".into()));
                 continue;
             }
-            let mut text = sample.line.clone();
+            let mut text = String::new();
+            for b in &sample.before {
+                text.push_str(b);
+                text.push('\n');
+            }
+            text.push_str(&sample.line);
             for a in &sample.after {
                 text.push('\n');
                 text.push_str(a);
@@ -51,7 +56,8 @@ pub fn check_samples(rules: &RuleSet, select: &dyn Fn(&str) -> bool) -> Vec<Samp
             }
             analyzer.feed(text.as_bytes());
             analyzer.close_block();
-            let first = analyzer.cands.iter().find(|c| c.start == 1);
+            let at = sample.before.len() as u64 + 1;
+            let first = analyzer.cands.iter().find(|c| c.start == at);
             let Some(cand) = first else {
                 problems.push(problem("produced no finding".into()));
                 continue;

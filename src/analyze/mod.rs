@@ -9,6 +9,7 @@
 pub mod category;
 pub mod check;
 pub mod classify;
+pub mod manifest;
 pub mod mask;
 pub mod parsers;
 mod prefilter;
@@ -16,11 +17,12 @@ mod rank;
 
 use crate::log::{self, ci, InputError, LogInput};
 use crate::rules::model::{Category, Level, Severity};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{CompiledHeader, Rule, RuleSet};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use parsers::{BlockParser, Next};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 
 /// A file position a finding points at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,10 +101,23 @@ impl Analysis {
 }
 
 /// How an analysis is run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Options {
     /// Lines of a passing run: findings whose masked line also occurs there are noise.
     pub baseline: Option<Baseline>,
+    /// Where the manifests that errors name (Cargo.toml, package.json...) are looked
+    /// up for the line of the key or package; `None` turns the lookup off. By default
+    /// the current directory: cars runs in the project root.
+    pub manifest_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            baseline: None,
+            manifest_dir: Some(PathBuf::from(".")),
+        }
+    }
 }
 
 /// Masked candidate lines of a passing run's log.
@@ -303,6 +318,10 @@ pub struct Analyzer<'m, 'r> {
     prev_tail: Vec<u8>,
     collect_baseline: Option<HashSet<u64>>,
     excerpt_bytes: usize,
+    /// The last header lookup: (rule, line number, captures). The next row of the
+    /// same report stops its search there, so a report of many rows under one
+    /// header costs its rows once, not rows × distance.
+    last_header: Option<(u32, u64, BTreeMap<String, String>)>,
 }
 
 impl<'m, 'r> Analyzer<'m, 'r> {
@@ -322,6 +341,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             prev_tail: Vec::new(),
             collect_baseline: None,
             excerpt_bytes: 0,
+            last_header: None,
         }
     }
 
@@ -469,6 +489,9 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             set.insert(mask::masked_hash(text));
             return;
         }
+        if let Some(header) = rule.header() {
+            self.header_captures(ri, n, header, block, start, &mut captures);
+        }
         if let Some(p) = &rule.spec.parser {
             if !parsers::parse_line(p, text, &mut captures) {
                 return;
@@ -584,26 +607,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     /// When a step fails and no rule explains why, the lines just before the failure
     /// marker usually do: take the nearest one that reads like an error.
     fn lookback(&self, n: u64, block: &[u8], start: usize) -> Option<Candidate> {
-        let mut lines: Vec<&[u8]> = Vec::with_capacity(LOOKBACK_LINES);
-        let mut end = start;
-        let mut src: &[u8] = block;
-        let mut used_tail = false;
-        while lines.len() < LOOKBACK_LINES {
-            if end == 0 {
-                if used_tail || self.prev_tail.is_empty() {
-                    break;
-                }
-                src = &self.prev_tail;
-                end = src.len();
-                used_tail = true;
-                continue;
-            }
-            let s = memchr::memrchr(b'\n', &src[..end - 1])
-                .map(|i| i + 1)
-                .unwrap_or(0);
-            lines.push(&src[s..end]);
-            end = s;
-        }
+        let lines = self.lines_above(block, start, LOOKBACK_LINES);
         // lines[0] is the line just before the marker. Lines a rule knows to be a
         // summary (consequences, other failure markers) or CI noise are skipped.
         #[derive(PartialEq)]
@@ -674,6 +678,95 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         })
     }
 
+    /// The raw lines before the one at `start` of `block`, nearest first, at most
+    /// `max`; the previous block's tail continues them across a block edge.
+    fn lines_above<'a>(&'a self, block: &'a [u8], start: usize, max: usize) -> Vec<&'a [u8]> {
+        let mut lines: Vec<&[u8]> = Vec::with_capacity(max.min(LOOKBACK_LINES));
+        let mut end = start;
+        let mut src: &[u8] = block;
+        let mut used_tail = false;
+        while lines.len() < max {
+            if end == 0 {
+                if used_tail || self.prev_tail.is_empty() {
+                    break;
+                }
+                src = &self.prev_tail;
+                end = src.len();
+                used_tail = true;
+                continue;
+            }
+            let s = memchr::memrchr(b'\n', &src[..end - 1])
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            lines.push(&src[s..end]);
+            end = s;
+        }
+        lines
+    }
+
+    /// Fills the captures a matched line lacks from the nearest header line above it
+    /// (within the header's reach, not past its `until` or a CI step boundary).
+    fn header_captures(
+        &mut self,
+        rule: u32,
+        n: u64,
+        header: &CompiledHeader,
+        block: &[u8],
+        start: usize,
+        captures: &mut BTreeMap<String, String>,
+    ) {
+        let found = self.find_header(rule, n, header, block, start);
+        for (k, v) in &found {
+            captures.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        self.last_header = Some((rule, n, found));
+    }
+
+    fn find_header(
+        &self,
+        rule: u32,
+        n: u64,
+        header: &CompiledHeader,
+        block: &[u8],
+        start: usize,
+    ) -> BTreeMap<String, String> {
+        let mut found = BTreeMap::new();
+        for (i, raw) in self
+            .lines_above(block, start, header.max_lines)
+            .into_iter()
+            .enumerate()
+        {
+            if let Some((r, at, caps)) = &self.last_header {
+                if *r == rule && *at == n - 1 - i as u64 {
+                    return caps.clone();
+                }
+            }
+            if ci::raw_step_event(raw).is_some() {
+                break;
+            }
+            let line = ci::normalise(log::clean_line(raw));
+            if line.step.is_some() {
+                break;
+            }
+            let text = line.text.as_str();
+            if header.until.as_ref().is_some_and(|u| u.is_match(text)) {
+                break;
+            }
+            if let Some(caps) = header.regex.captures(text) {
+                for name in header.regex.capture_names().flatten() {
+                    if let Some(m) = caps.name(name) {
+                        let v = m.as_str().trim();
+                        if !v.is_empty() {
+                            found.insert(name.to_string(), v.to_string());
+                        }
+                    }
+                }
+                break;
+            }
+        }
+        found
+    }
+
     /// A line that only summarises a failure reported elsewhere.
     fn is_summary(&self, text: &str) -> bool {
         self.try_rules(text).is_some_and(|(ri, _)| {
@@ -726,6 +819,11 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             self.cands
                 .retain(|c| !baseline.hashes.contains(&c.line_hash));
         }
+        manifest::locate(
+            self.m.rules,
+            &mut self.cands,
+            self.opts.manifest_dir.as_deref(),
+        );
         let findings = rank::rank(self.m.rules, self.cands, &self.steps);
         Analysis {
             source: self.source,

@@ -85,6 +85,12 @@ pub struct RuleSpec {
     pub parser: Option<String>,
     #[serde(default)]
     pub block: Option<BlockSpec>,
+    /// Captures taken from a line above the matched one (see `HeaderSpec`).
+    #[serde(default)]
+    pub header: Option<HeaderSpec>,
+    /// The error is about a project manifest (see `ManifestSpec`).
+    #[serde(default)]
+    pub manifest: Option<ManifestSpec>,
     #[serde(default)]
     pub disabled: bool,
     #[serde(default, rename = "sample")]
@@ -114,11 +120,57 @@ fn default_max_lines() -> usize {
     20
 }
 
+/// Captures from a line above: the file that eslint's "stylish", stylelint and
+/// yamllint print alone above their `line:col` rows, or the code and message ruff
+/// prints above its `--> file:line` line. Only a line that matched the rule looks up,
+/// so the other lines pay nothing for it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderSpec {
+    /// The nearest line above that matches gives the captures the matched line lacks.
+    pub regex: String,
+    /// How many lines above to look at.
+    #[serde(default = "default_header_lines")]
+    pub max_lines: usize,
+    /// A line above matching this ends the search without a header (e.g. the blank
+    /// line between two files' reports).
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+fn default_header_lines() -> usize {
+    50
+}
+
+/// Manifests an error may be about; the analyzer only ever opens these names.
+pub const MANIFESTS: &[&str] = &["Cargo.toml", "package.json", "requirements.txt", "go.mod"];
+
+/// An error about a project manifest (a bad key, a misspelled or unresolvable
+/// package): the finding points at the manifest when the log names no file, and at
+/// the line naming the key or package when the project's own manifest has one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestSpec {
+    /// One of `MANIFESTS`.
+    pub file: String,
+    /// Captures whose value (without a version: `left-pad@^9` -> `left-pad`) is looked
+    /// up in the manifest, first present capture first.
+    #[serde(default)]
+    pub find: Vec<String>,
+    /// Point at the manifest only when the value is found in it (an npm 404 may be
+    /// about a package named on the command line, not in package.json).
+    #[serde(default)]
+    pub only_if_found: bool,
+}
+
 /// A real line (and optionally the lines after it) that the rule must match, with the
 /// captures it must produce.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sample {
+    /// Lines printed before `line` (for a rule with a `header`).
+    #[serde(default)]
+    pub before: Vec<String>,
     pub line: String,
     #[serde(default)]
     pub after: Vec<String>,
@@ -135,6 +187,14 @@ pub struct Rule {
     pub origin: String,
     regex: OnceLock<Option<Regex>>,
     block: OnceLock<Option<CompiledBlock>>,
+    header: OnceLock<Option<CompiledHeader>>,
+}
+
+#[derive(Debug)]
+pub struct CompiledHeader {
+    pub regex: Regex,
+    pub max_lines: usize,
+    pub until: Option<Regex>,
 }
 
 #[derive(Debug)]
@@ -152,6 +212,7 @@ impl Rule {
             origin,
             regex: OnceLock::new(),
             block: OnceLock::new(),
+            header: OnceLock::new(),
         }
     }
 
@@ -177,6 +238,19 @@ impl Rule {
                         .iter()
                         .filter_map(|r| compile_bounded(r).ok())
                         .collect(),
+                })
+            })
+            .as_ref()
+    }
+
+    pub fn header(&self) -> Option<&CompiledHeader> {
+        self.header
+            .get_or_init(|| {
+                let h = self.spec.header.as_ref()?;
+                Some(CompiledHeader {
+                    regex: compile_bounded(&h.regex).ok()?,
+                    max_lines: h.max_lines,
+                    until: h.until.as_deref().and_then(|u| compile_bounded(u).ok()),
                 })
             })
             .as_ref()
@@ -396,20 +470,44 @@ pub fn validate(spec: &RuleSpec, file: &str) -> Result<(), RuleError> {
         if let Some(w) = &block.while_ {
             compile("block.while", w)?;
         }
+    }
+    let mut extra: Vec<Regex> = Vec::new();
+    if let Some(block) = &spec.block {
         for c in &block.captures {
-            compile("block.captures", c)?;
+            extra.push(compile("block.captures", c)?);
+        }
+    }
+    if let Some(h) = &spec.header {
+        extra.push(compile("header.regex", &h.regex)?);
+        if let Some(u) = &h.until {
+            compile("header.until", u)?;
+        }
+        if h.max_lines == 0 {
+            return Err(invalid("header.max_lines must be at least 1".into()));
+        }
+    }
+    let declared = |name: &str| {
+        re.capture_names().flatten().any(|n| n == name)
+            || extra
+                .iter()
+                .any(|r| r.capture_names().flatten().any(|n| n == name))
+    };
+    if let Some(m) = &spec.manifest {
+        if !MANIFESTS.contains(&m.file.as_str()) {
+            return Err(invalid(format!(
+                "manifest `{}` is not one of {}",
+                m.file,
+                MANIFESTS.join(", ")
+            )));
+        }
+        if let Some(name) = m.find.iter().find(|n| !declared(n)) {
+            return Err(invalid(format!(
+                "manifest.find names `{name}` but no regex captures it"
+            )));
         }
     }
     for placeholder in placeholders(&spec.explanation) {
-        let declared = re.capture_names().flatten().any(|n| n == placeholder)
-            || spec.block.as_ref().is_some_and(|b| {
-                b.captures.iter().any(|c| {
-                    Regex::new(c)
-                        .map(|r| r.capture_names().flatten().any(|n| n == placeholder))
-                        .unwrap_or(false)
-                })
-            });
-        if !declared {
+        if !declared(placeholder) {
             return Err(invalid(format!(
                 "explanation uses {{{placeholder}}} but no regex captures it"
             )));
