@@ -4,9 +4,6 @@
 
 use std::collections::BTreeMap;
 
-/// Parser names a rule may use.
-pub const NAMES: &[&str] = &["python-traceback", "cargo-json"];
-
 /// What a block parser says about the next line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -234,6 +231,15 @@ fn cargo_suggestions(msg: &serde_json::Value) -> Vec<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_parser_a_rule_may_name_is_implemented() {
+        for name in crate::rules::model::PARSERS {
+            let block = BlockParser::start(name).is_some();
+            let line = !parse_line(name, "not json", &mut BTreeMap::new());
+            assert!(block || line, "no parser `{name}`");
+        }
+    }
 
     #[test]
     fn traceback_points_at_the_innermost_project_frame() {

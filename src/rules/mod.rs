@@ -514,10 +514,10 @@ pub fn validate(spec: &RuleSpec, file: &str) -> Result<(), RuleError> {
         }
     }
     if let Some(p) = &spec.parser {
-        if !crate::analyze::parsers::NAMES.contains(&p.as_str()) {
+        if !model::PARSERS.contains(&p.as_str()) {
             return Err(invalid(format!(
                 "unknown parser `{p}` (known: {})",
-                crate::analyze::parsers::NAMES.join(", ")
+                model::PARSERS.join(", ")
             )));
         }
     }

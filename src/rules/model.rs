@@ -87,3 +87,7 @@ impl Default for Level {
         Level::Error
     }
 }
+
+/// The block parsers a rule may name (`parser = "..."`); `analyze::parsers`
+/// implements each, and a test there checks it knows every one.
+pub const PARSERS: &[&str] = &["python-traceback", "cargo-json"];
