@@ -109,10 +109,10 @@ impl Workspace {
         let run = super::run::stream(command, &self.store.project_root, &matcher)?;
         writeln!(
             out,
-            "`{command}` {} after {} ({} lines)",
+            "`{command}` {} after {} ({})",
             if run.success { "succeeded" } else { "failed" },
             view::format_duration(run.elapsed.as_millis() as u64),
-            run.lines
+            cars::report::plural(run.lines, "line")
         )?;
         let (analysis, first) = (run.analysis, run.first_finding_ms);
         self.record(analysis, Some(command.to_string()), started, first, out)
@@ -143,9 +143,10 @@ impl Workspace {
             .count();
         writeln!(
             out,
-            "session {id}: {} findings ({errors} errors) in {} lines",
-            analysis.findings.len(),
-            analysis.lines
+            "session {id}: {} ({}) in {}",
+            cars::report::plural(analysis.findings.len() as u64, "finding"),
+            cars::report::plural(errors as u64, "error"),
+            cars::report::plural(analysis.lines, "line")
         )?;
         if let Some(top) = analysis.findings.first() {
             writeln!(out, "most likely cause: {} {}", top.id, top.message)?;
@@ -173,9 +174,10 @@ impl Workspace {
                         steps: Vec::new(),
                     },
                     &Default::default(),
-                );
+                )
+                .in_project(&self.store.project_root);
                 for f in &report.findings {
-                    let loc = cars::report::location_text(f);
+                    let loc = report.location_text(f);
                     let line = format!(
                         "{:<4} {:<7} {:<10} {:.2}  {:<28} {}",
                         f.id,
