@@ -291,9 +291,15 @@ fn sarif_is_2_1_0_with_a_location_for_every_result() {
     assert!(!results.is_empty());
     let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     for r in results {
-        let loc = &r["locations"][0]["physicalLocation"];
-        assert!(loc["artifactLocation"]["uri"].is_string());
-        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+        // A source file and line, or (for a summary finding) the step it came from.
+        let location = &r["locations"][0];
+        match location.get("physicalLocation") {
+            Some(loc) => {
+                assert!(loc["artifactLocation"]["uri"].is_string());
+                assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+            }
+            None => assert!(location["logicalLocations"][0]["name"].is_string(), "{r}"),
+        }
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
         assert!(matches!(r["level"].as_str().unwrap(), "error" | "warning"));
@@ -437,4 +443,80 @@ captures = { message = "alice" }
         v["findings"][0]["explanation"],
         "Someone holds the deploy lock: alice"
     );
+}
+
+/// A log written on a CI runner: one path under the GitHub workspace whose file is in
+/// the project, one under a GitLab workspace whose file is not.
+const RUNNER_LOG: &str = "\
+/home/runner/work/repo/repo/src/x.py:1:1: F401 'os' imported but unused
+/builds/group/project/lib/gone.py:2:5: E225 missing whitespace around operator
+";
+
+#[test]
+fn runner_paths_are_shown_relative_to_the_project_in_every_format() {
+    let project = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(project.path().join("src")).unwrap();
+    std::fs::write(project.path().join("src/x.py"), "import os\n").unwrap();
+    let log = project.path().join("ci.log");
+    std::fs::write(&log, RUNNER_LOG).unwrap();
+    let render = |format: &str| {
+        let out = cars()
+            .current_dir(project.path())
+            .arg("analyze")
+            .arg(&log)
+            .args(["--no-save", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for format in ["table", "text", "markdown", "github", "sarif"] {
+        let out = render(format);
+        assert!(out.contains("src/x.py"), "{format}:\n{out}");
+        assert!(out.contains("lib/gone.py"), "{format}:\n{out}");
+        // Only the verbatim log excerpt may keep the runner's path.
+        let outside_excerpts: String = out
+            .split("<details>")
+            .map(|part| part.split("</details>").last().unwrap())
+            .collect();
+        assert!(
+            !outside_excerpts.contains("/home/runner") && !outside_excerpts.contains("/builds/"),
+            "{format}:\n{out}"
+        );
+    }
+    let github = render("github");
+    assert!(
+        github.starts_with("::error file=src/x.py,line=1,col=1,"),
+        "{github}"
+    );
+    // JSON keeps `location.file` as the log reported it (the cars/analysis/v1 contract).
+    let json: Value = serde_json::from_str(&render("json")).unwrap();
+    assert_eq!(
+        json["findings"][0]["location"]["file"],
+        "/home/runner/work/repo/repo/src/x.py"
+    );
+}
+
+#[test]
+fn one_finding_is_not_one_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("one.log");
+    std::fs::write(&log, "src/x.py:1:1: F401 'os' imported but unused\n").unwrap();
+    for (format, want) in [
+        ("table", "1 finding in "),
+        ("markdown", "1 finding in 1 line."),
+    ] {
+        let out = cars()
+            .arg("analyze")
+            .arg(&log)
+            .args(["--no-save", "--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(want), "{format}:\n{text}");
+        assert!(
+            !text.contains("1 findings") && !text.contains("1 lines"),
+            "{text}"
+        );
+    }
 }

@@ -296,3 +296,61 @@ fn export_writes_files_whole_and_names_an_unknown_session() {
         text(&out.stderr)
     );
 }
+
+/// The HTML a PR comment would show for `md`, as far as the test needs it: text and
+/// code escaped, raw HTML passed through, emphasis and headings as tags.
+/// (pulldown-cmark's own `html` writer is a feature this crate does not enable.)
+fn to_html(md: &str) -> String {
+    use pulldown_cmark::TagEnd;
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut html = String::new();
+    for event in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        match event {
+            Event::Text(t) => html.push_str(&escape(&t)),
+            Event::Code(c) => html.push_str(&format!("<code>{}</code>", escape(&c))),
+            Event::Html(h) | Event::InlineHtml(h) => html.push_str(&h),
+            Event::Start(Tag::Emphasis) => html.push_str("<em>"),
+            Event::End(TagEnd::Emphasis) => html.push_str("</em>"),
+            Event::Start(Tag::Heading { level, .. }) => html.push_str(&format!("<{level}>")),
+            Event::End(TagEnd::Heading(level)) => html.push_str(&format!("</{level}>\n")),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => html.push('\n'),
+            _ => {}
+        }
+    }
+    html
+}
+
+#[test]
+fn markdown_shows_expected_t_instead_of_eating_it_as_html() {
+    let p = Project::new(&[("src/x.py", "import os\n")]);
+    let log = p.log(
+        "src/x.py:1:1: E999 expected <T> here & | there, see *this* and `a<b>`\n\
+         src/x.py:2:1: E999 # not a heading\n",
+    );
+    let log = log.to_str().unwrap();
+    let out = p.cars(&["analyze", log, "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let analysis = text(&out.stdout);
+    let export = p.cars_ok(&["export", "--format", "markdown"]);
+    for (name, md) in [("analyze", &analysis), ("export", &export)] {
+        check_markdown(md);
+        let html = to_html(md);
+        for want in [
+            "expected &lt;T&gt; here &amp; | there, see *this* and <code>a&lt;b&gt;</code>",
+            ": # not a heading</h",
+        ] {
+            assert!(
+                html.contains(want),
+                "{name}: no {want:?} in\n{html}\nfrom\n{md}"
+            );
+        }
+        assert!(
+            !html.contains("<T>") && !html.contains("<em>this"),
+            "{name}:\n{html}"
+        );
+    }
+}

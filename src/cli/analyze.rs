@@ -137,7 +137,7 @@ pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Re
         categories: args.category.clone(),
         top: args.top,
     };
-    let report = Report::new(analysis, &filter);
+    let report = Report::new(analysis, &filter).in_project(&root);
     let stdout = std::io::stdout();
     let to_terminal = args.output.is_none() && stdout.is_terminal();
     let format = args.format.map(Format::from).unwrap_or(if to_terminal {

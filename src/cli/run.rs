@@ -82,7 +82,9 @@ pub fn stream(command: &str, dir: &Path, matcher: &Matcher) -> anyhow::Result<St
             first_finding_ms.get_or_insert(started.elapsed().as_millis() as u64);
         }
         bar.set_message(format!(
-            "running `{command}`: {lines} lines, {found} findings so far"
+            "running `{command}`: {}, {} so far",
+            cars::report::plural(lines, "line"),
+            cars::report::plural(found as u64, "finding")
         ));
     })
     .map_err(|e| anyhow::anyhow!("cannot run `{command}`: {e}"))?;

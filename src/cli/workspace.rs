@@ -139,7 +139,7 @@ impl Workspace {
             "`{command}` {} after {} ({})",
             if run.success { "succeeded" } else { "failed" },
             view::format_duration(run.elapsed.as_millis() as u64),
-            plural(run.lines as usize, "line")
+            cars::report::plural(run.lines, "line")
         )?;
         let (first, passed) = (run.first_finding_ms, Some(run.success));
         self.record(
@@ -178,9 +178,9 @@ impl Workspace {
         writeln!(
             out,
             "session {id}: {} ({}) in {}",
-            plural(analysis.findings.len(), "finding"),
-            plural(errors, "error"),
-            plural(analysis.lines as usize, "line")
+            cars::report::plural(analysis.findings.len() as u64, "finding"),
+            cars::report::plural(errors as u64, "error"),
+            cars::report::plural(analysis.lines, "line")
         )?;
         if let Some(top) = analysis.findings.first() {
             writeln!(out, "most likely cause: {} {}", top.id, top.message)?;
@@ -208,9 +208,10 @@ impl Workspace {
                         steps: Vec::new(),
                     },
                     &Default::default(),
-                );
+                )
+                .in_project(&self.engine.store.project_root);
                 for f in &report.findings {
-                    let loc = cars::report::location_text(f);
+                    let loc = report.location_text(f);
                     let line = format!(
                         "{:<4} {:<7} {:<10} {:.2}  {:<28} {}",
                         f.id,
@@ -318,14 +319,5 @@ impl Workspace {
     pub fn stats(&self, out: &mut dyn Write) -> anyhow::Result<()> {
         view::write_stats(&self.engine.store.stats()?, self.width, out)?;
         Ok(())
-    }
-}
-
-/// `1 finding`, `3 findings`.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }

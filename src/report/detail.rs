@@ -2,7 +2,7 @@
 //! its log excerpt with the matched line marked, and the source lines around its
 //! location when the file is in the project.
 
-use super::location_text;
+use super::paths::ProjectPaths;
 use crate::analyze::Finding;
 use std::io::{self, Write};
 use std::path::Path;
@@ -20,7 +20,7 @@ fn paint(color: bool, code: &str, text: &str) -> String {
 
 /// Header, excerpt (first line marked: that is what the rule matched) and source.
 pub fn write_show(f: &Finding, root: &Path, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let loc = location_text(f);
+    let loc = ProjectPaths::new(Some(root)).location_text(f.location.as_ref());
     writeln!(
         out,
         "{} {} {} {} [{}] {:.2}{}",

@@ -23,7 +23,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         let mut props = Vec::new();
         if let Some(loc) = &f.location {
-            props.push(format!("file={}", escape_property(&loc.file)));
+            // GitHub wants the path relative to the repository, not the runner's.
+            props.push(format!(
+                "file={}",
+                escape_property(&report.paths.show(&loc.file))
+            ));
             if let Some(l) = loc.line {
                 props.push(format!("line={l}"));
             }
@@ -42,7 +46,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             out,
             "::{command} {}::{}",
             props.join(","),
-            escape_data(&format!("{}\n{}", f.message, f.explanation))
+            escape_data(&format!("{}\n{}", f.message, report.explanation(f)))
         )?;
     }
     Ok(())

@@ -6,6 +6,8 @@
 pub mod detail;
 mod github;
 mod markdown;
+mod md;
+pub mod paths;
 pub mod repair;
 mod sarif;
 pub mod session;
@@ -67,6 +69,9 @@ pub struct Report {
     pub lines: u64,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// How the human-facing formats show file paths; JSON keeps them as reported.
+    #[serde(skip)]
+    pub paths: paths::ProjectPaths,
 }
 
 /// Which findings to keep.
@@ -97,7 +102,25 @@ impl Report {
             lines: analysis.lines,
             findings,
             summary,
+            paths: paths::ProjectPaths::default(),
         }
+    }
+
+    /// Shows file paths relative to the project at `root` (CI runner paths included).
+    pub fn in_project(mut self, root: &std::path::Path) -> Report {
+        self.paths = paths::ProjectPaths::new(Some(root));
+        self
+    }
+
+    /// `file:line:column` of `f`, the file relative to the project.
+    pub fn location_text(&self, f: &Finding) -> String {
+        self.paths.location_text(f.location.as_ref())
+    }
+
+    /// `f.explanation` with the reported file path shown as `location_text` shows it
+    /// (rules often repeat `{file}` in the explanation).
+    pub fn explanation(&self, f: &Finding) -> String {
+        self.paths.explanation(f)
     }
 
     /// True when at least one reported finding is an error (exit status 1).
@@ -128,7 +151,7 @@ pub fn write(report: &Report, format: Format, style: Style, out: &mut dyn Write)
     }
 }
 
-/// `file:line:column`, as far as known.
+/// `file:line:column`, as far as known, with the file as reported.
 pub fn location_text(f: &Finding) -> String {
     format_location(f.location.as_ref())
 }
@@ -150,6 +173,16 @@ pub fn format_location(location: Option<&crate::analyze::Location>) -> String {
     }
 }
 
+/// `1 finding`, `2 findings`, `0 patches`: `n` and `noun` in the right number. Nouns
+/// ending in s, x, ch or sh take `es`; callers pass singular nouns.
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        return format!("1 {noun}");
+    }
+    let es = ["s", "x", "ch", "sh"].iter().any(|end| noun.ends_with(end));
+    format!("{n} {noun}{}", if es { "es" } else { "s" })
+}
+
 /// Shortens `s` to at most `max` characters, marking the cut with `…`.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -168,4 +201,19 @@ fn counts_line(map: &BTreeMap<String, u64>) -> String {
         .map(|(k, n)| format!("{k} {n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn one_finding_is_not_one_findings() {
+        assert_eq!(plural(1, "finding"), "1 finding");
+        assert_eq!(plural(0, "finding"), "0 findings");
+        assert_eq!(plural(2, "error"), "2 errors");
+        assert_eq!(plural(1, "patch"), "1 patch");
+        assert_eq!(plural(3, "patch"), "3 patches");
+        assert_eq!(plural(1, "line"), "1 line");
+    }
 }

@@ -105,8 +105,10 @@ pub fn write_apply_report(r: &ApplyReport, finding: &str, out: &mut dyn Write) -
             match &v.verdict {
                 Verdict::Passed => line.push_str(&format!("; `{}` passed in {took}", v.command)),
                 Verdict::FindingGone { remaining } => line.push_str(&format!(
-                    "; `{}` no longer reports {finding} ({remaining} other error(s) remain)",
-                    v.command
+                    "; `{}` no longer reports {finding} ({} {})",
+                    v.command,
+                    super::plural(*remaining as u64, "other error"),
+                    if *remaining == 1 { "remains" } else { "remain" }
                 )),
                 Verdict::StillFailing { reason } => {
                     kept = false;
@@ -303,5 +305,33 @@ mod tests {
     fn times_are_utc_calendar_dates() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00:00");
         assert_eq!(super::format_time(1_795_000_000_000), "2026-11-18 11:06:40");
+    }
+
+    #[test]
+    fn one_other_error_remains_not_one_other_errors_remain() {
+        use crate::repair::{ApplyReport, Validation, Verdict};
+        let line = |remaining| {
+            let report = ApplyReport {
+                patch: "P1".into(),
+                files: vec!["src/main.rs".into()],
+                rebased: Vec::new(),
+                validation: Some(Validation {
+                    command: "cargo build".into(),
+                    passed: true,
+                    verdict: Verdict::FindingGone { remaining },
+                    exit_code: Some(101),
+                    timed_out: false,
+                    elapsed_ms: 10,
+                    output_tail: String::new(),
+                }),
+                commit: None,
+                rolled_back: false,
+            };
+            let mut out = Vec::new();
+            super::write_apply_report(&report, "E1", &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert!(line(1).contains("(1 other error remains)"), "{}", line(1));
+        assert!(line(2).contains("(2 other errors remain)"), "{}", line(2));
     }
 }

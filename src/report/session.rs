@@ -2,8 +2,9 @@
 //! the patches proposed for them, the decisions taken and what applying them did.
 //! Built from the store only; written as markdown, json or plain text.
 
+use super::paths::ProjectPaths;
 use super::repair::{format_duration, format_time};
-use super::{location_text, truncate, Summary};
+use super::{md, plural, truncate, Summary};
 use crate::analyze::Finding;
 use crate::fix::Strategy;
 use crate::store::{AppState, Decision, PatchStatus, Store, StoreError};
@@ -179,6 +180,11 @@ impl SessionReport {
         })
     }
 
+    /// File paths relative to the session's project (runner paths included).
+    fn paths(&self) -> ProjectPaths {
+        ProjectPaths::new(Some(std::path::Path::new(&self.session.project)))
+    }
+
     fn patches_of(&self, finding: &str) -> Vec<&str> {
         self.patches
             .iter()
@@ -281,8 +287,8 @@ fn counts_text(map: &BTreeMap<String, u64>) -> String {
 
 fn timing_text(r: &SessionReport) -> String {
     let mut s = format!(
-        "{} log lines, analysed in {}",
-        r.session.log_lines,
+        "{}, analysed in {}",
+        plural(r.session.log_lines, "log line"),
         format_duration(r.summary.analysis_ms)
     );
     if let Some(ms) = r.summary.first_finding_ms {
@@ -293,102 +299,20 @@ fn timing_text(r: &SessionReport) -> String {
 
 // ---- markdown ----
 
-/// The longest run of backticks in `s`.
-fn backtick_run(s: &str) -> usize {
-    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-/// A code span that holds `s` whatever backticks it contains.
-fn md_code(s: &str) -> String {
-    let ticks = "`".repeat(backtick_run(s) + 1);
-    let pad = if s.starts_with('`') || s.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{ticks}{pad}{}{pad}{ticks}", s.replace('\n', " "))
-}
-
-/// A fence for a block holding `content`: longer than any backtick run inside.
-fn md_fence(content: &str) -> String {
-    "`".repeat((backtick_run(content) + 1).max(3))
-}
-
-/// `s` as one line of inline markdown: code spans stay as they are; outside them,
-/// characters that would start emphasis, HTML or a link are escaped.
-fn md_inline(s: &str) -> String {
-    let s = s.replace(['\r', '\n'], " ");
-    let b = s.as_bytes();
-    let run_at = |i: usize| b[i..].iter().take_while(|&&c| c == b'`').count();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'`' {
-            let n = run_at(i);
-            let mut j = i + n;
-            let close = loop {
-                match b[j..].iter().position(|&c| c == b'`') {
-                    None => break None,
-                    Some(k) if run_at(j + k) == n => break Some(j + k),
-                    Some(k) => j += k + run_at(j + k),
-                }
-            };
-            match close {
-                Some(j) => {
-                    out.push_str(&s[i..j + n]);
-                    i = j + n;
-                }
-                None => {
-                    out.push_str(&"\\`".repeat(n));
-                    i += n;
-                }
-            }
-            continue;
-        }
-        let c = s[i..].chars().next().unwrap_or(' ');
-        if matches!(c, '\\' | '*' | '_' | '<' | '>' | '[' | ']' | '~' | '#') {
-            out.push('\\');
-        }
-        out.push(c);
-        i += c.len_utf8();
-    }
-    out
-}
-
-/// Markdown for a table cell: `|` escaped, even inside code spans (GFM reads `\|`
-/// there as a pipe).
-fn md_cell(markdown: &str) -> String {
-    let s = markdown.replace('|', "\\|");
-    if s.is_empty() {
-        "-".into()
-    } else {
-        s
-    }
-}
-
-fn md_table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-    writeln!(out, "| {} |", header.join(" | "))?;
-    writeln!(out, "|{}", "---|".repeat(header.len()))?;
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
-        writeln!(out, "| {} |", cells.join(" | "))?;
-    }
-    writeln!(out)
-}
-
 fn count_rows(map: &BTreeMap<String, u64>) -> Vec<Vec<String>> {
     map.iter()
-        .map(|(k, n)| vec![md_inline(k), n.to_string()])
+        .map(|(k, n)| vec![md::inline(k), n.to_string()])
         .collect()
 }
 
 fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.session;
-    writeln!(out, "# cars session {}: {}\n", s.id, md_code(&s.source))?;
+    let paths = r.paths();
+    writeln!(out, "# cars session {}: {}\n", s.id, md::code(&s.source))?;
     writeln!(out, "- **created:** {} UTC", format_time(s.created_at))?;
-    writeln!(out, "- **project:** {}", md_code(&s.project))?;
+    writeln!(out, "- **project:** {}", md::code(&s.project))?;
     if let Some(cmd) = &s.command {
-        writeln!(out, "- **command:** {}", md_code(cmd))?;
+        writeln!(out, "- **command:** {}", md::code(cmd))?;
     }
     writeln!(out, "- **log:** {}\n", timing_text(r))?;
 
@@ -396,22 +320,23 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     let sum = &r.summary;
     writeln!(
         out,
-        "{} findings, {} patches.\n",
-        sum.findings, sum.patches.proposed
+        "{}, {}.\n",
+        plural(sum.findings, "finding"),
+        plural(sum.patches.proposed, "patch")
     )?;
     if sum.findings > 0 {
-        md_table(
+        md::table(
             out,
             &["category", "findings"],
             &count_rows(&sum.counts.by_category),
         )?;
-        md_table(
+        md::table(
             out,
             &["severity", "findings"],
             &count_rows(&sum.counts.by_severity),
         )?;
         if !sum.counts.by_step.is_empty() {
-            md_table(out, &["step", "findings"], &count_rows(&sum.counts.by_step))?;
+            md::table(out, &["step", "findings"], &count_rows(&sum.counts.by_step))?;
         }
     }
     let c = &sum.patches;
@@ -427,7 +352,7 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     .iter()
     .map(|(k, n)| vec![k.to_string(), n.to_string()])
     .collect();
-    md_table(out, &["patches", "count"], &patch_rows)?;
+    md::table(out, &["patches", "count"], &patch_rows)?;
 
     if r.findings.is_empty() {
         return writeln!(out, "No errors found.");
@@ -438,20 +363,20 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|e| {
             let f = &e.finding;
-            let loc = location_text(f);
+            let loc = paths.location_text(f.location.as_ref());
             vec![
                 f.id.clone(),
                 f.level.to_string(),
                 f.category.to_string(),
                 f.severity.to_string(),
                 format!("{:.2}", f.confidence),
-                if loc.is_empty() { loc } else { md_code(&loc) },
-                md_inline(&truncate(&f.message, 120)),
+                if loc.is_empty() { loc } else { md::code(&loc) },
+                md::inline(&truncate(&f.message, 120)),
                 r.patches_of(&f.id).join(", "),
             ]
         })
         .collect();
-    md_table(
+    md::table(
         out,
         &[
             "id",
@@ -471,24 +396,24 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
             out,
             "### {}: {}\n",
             f.id,
-            md_inline(&truncate(&f.message, 200))
+            md::inline(&truncate(&f.message, 200))
         )?;
         writeln!(
             out,
             "- **rule:** {} ({}), confidence {:.2}",
-            md_code(&f.rule),
-            md_inline(&f.tool),
+            md::code(&f.rule),
+            md::inline(&f.tool),
             f.confidence
         )?;
-        let loc = location_text(f);
+        let loc = paths.location_text(f.location.as_ref());
         if !loc.is_empty() {
-            writeln!(out, "- **location:** {}", md_code(&loc))?;
+            writeln!(out, "- **location:** {}", md::code(&loc))?;
         }
         if let Some(t) = &f.test {
-            writeln!(out, "- **test:** {}", md_code(t))?;
+            writeln!(out, "- **test:** {}", md::code(t))?;
         }
         if let Some(step) = &f.step {
-            writeln!(out, "- **step:** {}", md_inline(step))?;
+            writeln!(out, "- **step:** {}", md::inline(step))?;
         }
         let times = if f.occurrences > 1 {
             format!(" ({} times)", f.occurrences)
@@ -500,10 +425,10 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
         if !patches.is_empty() {
             writeln!(out, "- **patches:** {}", patches.join(", "))?;
         }
-        writeln!(out, "\n{}\n", md_inline(&f.explanation))?;
+        writeln!(out, "\n{}\n", md::inline(&paths.explanation(f)))?;
         if !e.excerpt().is_empty() {
             let body = e.excerpt().join("\n");
-            let fence = md_fence(&body);
+            let fence = md::fence(&body);
             writeln!(out, "<details><summary>log excerpt</summary>\n")?;
             writeln!(out, "{fence}text\n{body}\n{fence}\n\n</details>\n")?;
         }
@@ -530,28 +455,28 @@ fn write_markdown(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "- **rule:** {}, from {}",
-            md_code(&p.rule),
-            md_inline(&p.origin)
+            md::code(&p.rule),
+            md::inline(&p.origin)
         )?;
-        let files: Vec<String> = p.files.iter().map(|f| md_code(f)).collect();
+        let files: Vec<String> = p.files.iter().map(|f| md::code(f)).collect();
         writeln!(out, "- **files:** {}", files.join(", "))?;
-        writeln!(out, "\n{}\n", md_inline(&p.rationale))?;
+        writeln!(out, "\n{}\n", md::inline(&p.rationale))?;
         let body = p.diff.trim_end_matches('\n');
-        let fence = md_fence(body);
+        let fence = md::fence(body);
         writeln!(out, "{fence}diff\n{body}\n{fence}\n")?;
         if p.decisions.is_empty() {
             writeln!(out, "**Decisions:** none.\n")?;
         } else {
             writeln!(out, "**Decisions:**\n")?;
             for d in &p.decisions {
-                writeln!(out, "- {}", md_inline(&decision_text(d)))?;
+                writeln!(out, "- {}", md::inline(&decision_text(d)))?;
             }
             writeln!(out)?;
         }
         writeln!(
             out,
             "**Outcome:** {}\n",
-            outcome_text(p.outcome.as_ref(), &md_code)
+            outcome_text(p.outcome.as_ref(), &md::code)
         )?;
     }
     Ok(())
@@ -645,6 +570,7 @@ fn verbatim(out: &mut dyn Write, text: &str, indent: &str) -> io::Result<()> {
 
 fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.session;
+    let paths = r.paths();
     para(out, &format!("cars session {}: {}", s.id, s.source), "")?;
     para(
         out,
@@ -659,7 +585,7 @@ fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
 
     let sum = &r.summary;
     writeln!(out)?;
-    para(out, &format!("{} findings", sum.findings), "")?;
+    para(out, &plural(sum.findings, "finding"), "")?;
     for (name, map) in [
         ("by category:", &sum.counts.by_category),
         ("by severity:", &sum.counts.by_severity),
@@ -673,8 +599,8 @@ fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     para(
         out,
         &format!(
-            "{} patches: {} approved, {} rejected, {} applied, {} validated, {} failed validation, {} rolled back",
-            c.proposed, c.approved, c.rejected, c.applied, c.validated, c.failed, c.rolled_back
+            "{}: {} approved, {} rejected, {} applied, {} validated, {} failed validation, {} rolled back",
+            plural(c.proposed, "patch"), c.approved, c.rejected, c.applied, c.validated, c.failed, c.rolled_back
         ),
         "",
     )?;
@@ -682,7 +608,7 @@ fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
     for e in &r.findings {
         let f = &e.finding;
         writeln!(out)?;
-        let loc = location_text(f);
+        let loc = paths.location_text(f.location.as_ref());
         let loc = if loc.is_empty() {
             format!("{}:{}", s.source, f.log_lines.start)
         } else {
@@ -709,7 +635,7 @@ fn write_text(r: &SessionReport, out: &mut dyn Write) -> io::Result<()> {
         if !patches.is_empty() {
             para(out, &format!("patches: {}", patches.join(", ")), IND)?;
         }
-        para(out, &f.explanation, IND)?;
+        para(out, &paths.explanation(f), IND)?;
         for l in e.excerpt() {
             verbatim(out, l, "    | ")?;
         }
@@ -770,29 +696,5 @@ mod tests {
         // Tabs go to the next multiple of 8; an ANSI escape is not passed through.
         assert_eq!(cut("ab\tc", 40, ""), ["ab      c"]);
         assert_eq!(cut("\x1b[31mred", 40, ""), ["?[31mred"]);
-    }
-
-    #[test]
-    fn markdown_inline_escapes_outside_code_spans_only() {
-        assert_eq!(
-            md_inline("no method `lenn` for Vec<i32> *here*"),
-            "no method `lenn` for Vec\\<i32\\> \\*here\\*"
-        );
-        assert_eq!(md_inline("`a<b>` and ``x`y``"), "`a<b>` and ``x`y``");
-        // A backtick that is never closed is a literal backtick.
-        assert_eq!(md_inline("it's `open"), "it's \\`open");
-        assert_eq!(md_inline("C:\\dir\nnext"), "C:\\\\dir next");
-        assert_eq!(md_cell(&md_inline("a | `b|c`")), "a \\| `b\\|c`");
-        assert_eq!(md_cell(""), "-");
-    }
-
-    #[test]
-    fn code_spans_and_fences_outgrow_the_backticks_inside() {
-        assert_eq!(md_code("cargo build"), "`cargo build`");
-        assert_eq!(md_code("a `b` c"), "``a `b` c``");
-        assert_eq!(md_code("`x`"), "`` `x` ``");
-        assert_eq!(md_fence("plain"), "```");
-        assert_eq!(md_fence("has ``` inside"), "````");
-        assert_eq!(md_fence("and ````` five"), "``````");
     }
 }

@@ -1,6 +1,6 @@
 //! The default terminal view: a comfy-table of findings and a summary of counts.
 
-use super::{counts_line, location_text, truncate, Report, Style};
+use super::{counts_line, plural, truncate, Report, Style};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use std::io::{self, Write};
 
@@ -8,8 +8,9 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
     if report.findings.is_empty() {
         return writeln!(
             out,
-            "No errors found in {} ({} lines).",
-            report.source, report.lines
+            "No errors found in {} ({}).",
+            report.source,
+            plural(report.lines, "line")
         );
     }
     let mut table = Table::new();
@@ -21,7 +22,7 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
         table.set_width(w);
     }
     for f in &report.findings {
-        let location = match (location_text(f), &f.test) {
+        let location = match (report.location_text(f), &f.test) {
             (l, _) if !l.is_empty() => l,
             (_, Some(t)) => t.clone(),
             _ => format!("log:{}", f.log_lines.start),
@@ -39,10 +40,10 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
     let s = &report.summary;
     writeln!(
         out,
-        "{} findings in {} ({} lines)",
-        report.findings.len(),
+        "{} in {} ({})",
+        plural(report.findings.len() as u64, "finding"),
         report.source,
-        report.lines
+        plural(report.lines, "line")
     )?;
     writeln!(out, "  by category: {}", counts_line(&s.by_category))?;
     writeln!(out, "  by severity: {}", counts_line(&s.by_severity))?;
@@ -53,7 +54,8 @@ pub fn write(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
         writeln!(
             out,
             "\nMost likely root cause ({}): {}",
-            top.id, top.explanation
+            top.id,
+            report.explanation(top)
         )?;
     }
     Ok(())

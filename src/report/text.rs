@@ -1,11 +1,11 @@
 //! Plain text: one paragraph per finding, grep-friendly first line, no decoration.
 
-use super::{location_text, Report};
+use super::{plural, Report};
 use std::io::{self, Write};
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
-        let loc = location_text(f);
+        let loc = report.location_text(f);
         let loc = if loc.is_empty() {
             format!("{}:{}", report.source, f.log_lines.start)
         } else {
@@ -33,13 +33,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             String::new()
         };
         writeln!(out, "    log lines: {range}{times}")?;
-        writeln!(out, "    {}", f.explanation)?;
+        writeln!(out, "    {}", report.explanation(f))?;
     }
     if report.findings.is_empty() {
         writeln!(
             out,
-            "no errors found in {} ({} lines)",
-            report.source, report.lines
+            "no errors found in {} ({})",
+            report.source,
+            plural(report.lines, "line")
         )?;
     }
     Ok(())
