@@ -364,7 +364,6 @@ fn tsc_ts2322_is_a_type_error_at_user_ts_7() {
 }
 
 #[test]
-#[ignore = "eslint.problem has no location: stylish prints the file path on its own line above \"  1:7  error ...\"; want src/index.js line 1"]
 fn eslint_stylish_first_problem_is_a_lint_error_in_index_js_line_1() {
     check(
         "eslint/stylish.log",
