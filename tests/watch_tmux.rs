@@ -38,6 +38,30 @@ fn wait_for(session: &str, want: &str, timeout: Duration) -> String {
     }
 }
 
+/// Starts `cars ARGS` in a detached tmux session of `size`, in `root` with its own
+/// HOME; the shell prints `CARS-EXITED-<code>` when cars ends.
+fn start_cars(session: &str, root: &Path, home: &Path, before: &str, args: &str, size: (u16, u16)) {
+    let command = format!(
+        "cd '{}' && unset XDG_DATA_HOME CARS_DATA_DIR; {before} HOME='{}' XDG_CONFIG_HOME='{}/config' NO_COLOR=1 '{}' {args}; echo CARS-EXITED-$?; sleep 30",
+        root.display(),
+        home.display(),
+        home.display(),
+        env!("CARGO_BIN_EXE_cars")
+    );
+    let (x, y) = (size.0.to_string(), size.1.to_string());
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        &x,
+        "-y",
+        &y,
+        &command,
+    ]);
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let ok = Command::new("git")
         .args(args)
@@ -82,24 +106,7 @@ fn approve_in_the_tui_fixes_the_project_and_the_job_goes_green() {
         .output()
         .unwrap();
     assert!(trusted.status.success(), "{trusted:?}");
-    let command = format!(
-        "cd '{}' && unset XDG_DATA_HOME CARS_DATA_DIR; HOME='{}' XDG_CONFIG_HOME='{}/config' NO_COLOR=1 '{}' watch; echo CARS-EXITED-$?; sleep 30",
-        root.display(),
-        home.path().display(),
-        home.path().display(),
-        env!("CARGO_BIN_EXE_cars")
-    );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "32",
-        &command,
-    ]);
+    start_cars(&session, root, home.path(), "", "watch", (120, 32));
     let long = Duration::from_secs(30);
     wait_for(&session, "NameError", long);
     wait_for(&session, "failed", long);
@@ -135,24 +142,14 @@ fn after_a_resize_quitting_leaves_borders_above_the_prompt() {
     .unwrap();
     let home = tempfile::tempdir().unwrap();
     let session = format!("cars-resize-{}", std::process::id());
-    let command = format!(
-        "cd '{}' && unset XDG_DATA_HOME CARS_DATA_DIR; echo BEFORE-CARS; HOME='{}' XDG_CONFIG_HOME='{}/config' NO_COLOR=1 '{}' watch --log ci.log; echo CARS-EXITED-$?; sleep 30",
-        root.display(),
-        home.path().display(),
-        home.path().display(),
-        env!("CARGO_BIN_EXE_cars")
-    );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
+    start_cars(
         &session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
+        root,
+        home.path(),
+        "echo BEFORE-CARS;",
+        "watch --log ci.log",
+        (100, 30),
+    );
     let long = Duration::from_secs(30);
     wait_for(&session, "NameError", long);
     for (x, y) in [("80", "24"), ("120", "32"), ("90", "26")] {
