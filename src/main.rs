@@ -2,6 +2,7 @@
 //! to exit codes (0 clean, 1 errors found, 2 usage or input error).
 
 mod cli;
+mod front;
 mod repl;
 mod tui;
 

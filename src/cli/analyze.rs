@@ -102,8 +102,8 @@ pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Re
     let started = std::time::Instant::now();
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let root = cars::store::locate(&cwd, store_dir).project_root;
-    let config = super::load_config(&root)?;
-    let mut sources = super::rule_sources(&root, &config);
+    let config = crate::front::load_config(&root)?;
+    let mut sources = crate::front::rule_sources(&root, &config);
     sources.extra_files = args.rule_files.clone();
     let rules = RuleSet::load(&sources).context("loading rules")?;
     let matcher = Matcher::new(&rules);
@@ -123,7 +123,8 @@ pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Re
             first_finding_ms: (!analysis.findings.is_empty()).then_some(analysis_ms),
         };
         // The report matters more than the record: a store problem is a warning.
-        match super::open_store(store_dir).and_then(|mut s| Ok(s.record_session(&analysis, &meta)?))
+        match crate::front::open_store(store_dir)
+            .and_then(|mut s| Ok(s.record_session(&analysis, &meta)?))
         {
             Ok(id) if std::io::stderr().is_terminal() && !analysis.findings.is_empty() => {
                 eprintln!("cars: recorded session {id}; `cars patch` proposes fixes")
@@ -146,11 +147,11 @@ pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Re
         Format::Text
     });
     let style = Style {
-        width: super::table_width(to_terminal),
+        width: crate::front::table_width(to_terminal),
     };
     match &args.output {
         Some(path) => {
-            super::write_atomically(path, |out| report::write(&report, format, style, out))?
+            crate::front::write_atomically(path, |out| report::write(&report, format, style, out))?
         }
         None => {
             let mut out = std::io::BufWriter::new(stdout.lock());

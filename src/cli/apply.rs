@@ -1,10 +1,10 @@
 //! `cars apply` and `cars rollback`: change the project's files, with a backup, a
 //! validation run and an optional commit, and undo it exactly.
 
-use super::workspace::Spinner;
 use super::Outcome;
+use crate::front::workspace::{explain, write_rollback, Spinner};
 use anyhow::{bail, Context};
-use cars::repair::{self, run::ShellRunner, Refusal, RepairError};
+use cars::repair::{self, run::ShellRunner, Refusal};
 use cars::report::repair as view;
 use cars::session::{Approve, Session, SessionError, Validate};
 use cars::store::StoredPatch;
@@ -66,7 +66,7 @@ pub struct ApplyArgs {
 
 pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let mut session = super::open_session(&cwd, store_dir)?;
+    let mut session = crate::front::open_session(&cwd, store_dir)?;
     session.select(args.session)?;
     let how = Approve {
         auto: args.auto,
@@ -89,7 +89,7 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
         );
         return Ok(Outcome::Clean);
     }
-    let color = super::use_color(std::io::stdout().is_terminal());
+    let color = crate::front::use_color(std::io::stdout().is_terminal());
     if args.dry_run {
         for p in &selected {
             println!(
@@ -157,36 +157,6 @@ fn select(session: &Session, args: &ApplyArgs, how: &Approve) -> anyhow::Result<
     Ok(out)
 }
 
-/// Adds the diff to a refusal whose message alone would not show what changed.
-pub(super) fn explain(e: SessionError) -> anyhow::Error {
-    match &e {
-        SessionError::Repair(RepairError::ChangedSinceApply { diff, .. }) => {
-            let msg = e.to_string();
-            anyhow::anyhow!("{msg}\n{diff}")
-        }
-        _ => e.into(),
-    }
-}
-
-/// `P1 (session 2): restored src/main.rs; revert commit 1a2b3c4d5e`
-pub(super) fn write_rollback(
-    r: &repair::RollbackReport,
-    session: i64,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    let revert = r
-        .revert_commit
-        .as_ref()
-        .map(|c| format!("; revert commit {}", &c[..c.len().min(10)]))
-        .unwrap_or_default();
-    writeln!(
-        out,
-        "{} (session {session}): restored {}{revert}",
-        r.patch,
-        r.files.join(", ")
-    )
-}
-
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  cars rollback P1\n  cars rollback --last\n\n\
@@ -217,7 +187,7 @@ pub fn rollback(
     store_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<Outcome> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let mut session = super::open_session(&cwd, store_dir)?;
+    let mut session = crate::front::open_session(&cwd, store_dir)?;
     if args.session.is_some() {
         session.select(args.session)?;
     }

@@ -28,7 +28,7 @@ pub fn run(args: ConfigArgs, store_dir: Option<&std::path::Path>) -> anyhow::Res
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let root = cars::store::locate(&cwd, store_dir).project_root;
-    let config = super::load_config(&root)?;
+    let config = crate::front::load_config(&root)?;
     let trust = match config.trust {
         Some(TrustState::Trusted) => "trusted",
         Some(TrustState::Untrusted { changed: true }) => "not trusted (changed since trusted)",

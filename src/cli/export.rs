@@ -40,7 +40,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: ExportArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
-    let store = super::open_store(store_dir)?;
+    let store = crate::front::open_store(store_dir)?;
     let id = store.resolve_session(args.session)?;
     let report = SessionReport::load(&store, id)?;
     let format = match args.format {
@@ -49,7 +49,9 @@ pub fn run(args: ExportArgs, store_dir: Option<&std::path::Path>) -> anyhow::Res
         Format::Text => ExportFormat::Text,
     };
     match &args.output {
-        Some(path) => super::write_atomically(path, |out| session::write(&report, format, out))?,
+        Some(path) => {
+            crate::front::write_atomically(path, |out| session::write(&report, format, out))?
+        }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             session::write(&report, format, &mut out)?;

@@ -20,10 +20,10 @@ pub struct HistoryArgs {
 }
 
 pub fn run(args: HistoryArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
-    let store = super::open_store(store_dir)?;
+    let store = crate::front::open_store(store_dir)?;
     let entries = store.history(args.session, args.limit)?;
     let stdout = std::io::stdout();
-    let width = super::table_width(stdout.is_terminal());
+    let width = crate::front::table_width(stdout.is_terminal());
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         ListFormat::Table => view::write_history(&entries, width, &mut out)?,
@@ -48,10 +48,10 @@ pub struct StatsArgs {
 }
 
 pub fn stats(args: StatsArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
-    let store = super::open_store(store_dir)?;
+    let store = crate::front::open_store(store_dir)?;
     let stats = store.stats()?;
     let stdout = std::io::stdout();
-    let width = super::table_width(stdout.is_terminal());
+    let width = crate::front::table_width(stdout.is_terminal());
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         ListFormat::Table => view::write_stats(&stats, width, &mut out)?,

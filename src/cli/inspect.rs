@@ -1,8 +1,8 @@
 //! `cars list`, `show`, `explain`, `diff`, `reject`: the session commands as
 //! subcommands, so scripts never need the REPL. Each is one `Workspace` call.
 
-use super::workspace::Workspace;
 use super::Outcome;
+use crate::front::workspace::Workspace;
 use clap::{Args, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::Path;

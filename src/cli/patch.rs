@@ -36,11 +36,11 @@ pub struct PatchArgs {
 }
 
 pub fn run(args: PatchArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
-    let mut store = super::open_store(store_dir)?;
+    let mut store = crate::front::open_store(store_dir)?;
     let session = store.resolve_session(args.session)?;
     let root = store.project_root.clone();
-    let config = super::load_config(&root)?;
-    let templates = super::load_templates(&root, &config)?;
+    let config = crate::front::load_config(&root)?;
+    let templates = crate::front::load_templates(&root, &config)?;
     let proposals = cars::repair::propose(&mut store, session, &args.findings, &templates)?;
     let stdout = std::io::stdout();
     let to_terminal = stdout.is_terminal();
@@ -56,7 +56,7 @@ pub fn run(args: PatchArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
                 &proposals.patches,
                 &proposals.unfixable,
                 &config.gates,
-                super::table_width(to_terminal),
+                crate::front::table_width(to_terminal),
                 &mut out,
             )?;
             if to_terminal && !proposals.patches.is_empty() {
@@ -70,7 +70,7 @@ pub fn run(args: PatchArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
             for p in &proposals.patches {
                 view::write_diff(
                     &p.patch.unified_diff(),
-                    super::use_color(to_terminal),
+                    crate::front::use_color(to_terminal),
                     &mut out,
                 )?;
             }

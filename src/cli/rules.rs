@@ -47,8 +47,8 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
 fn list(tool: Option<String>, category: Option<Category>, json: bool) -> anyhow::Result<Outcome> {
     let cwd = std::env::current_dir()?;
     let root = cars::store::locate(&cwd, None).project_root;
-    let config = super::load_config(&root)?;
-    let rules = RuleSet::load(&super::rule_sources(&root, &config))?;
+    let config = crate::front::load_config(&root)?;
+    let rules = RuleSet::load(&crate::front::rule_sources(&root, &config))?;
     let selected = rules.rules.iter().filter(|r| {
         tool.as_deref()
             .is_none_or(|t| r.spec.tool.eq_ignore_ascii_case(t))

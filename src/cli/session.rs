@@ -1,8 +1,8 @@
 //! `cars session`: the interactive session over a log, a command's output, or the
 //! latest recorded session.
 
-use super::workspace::Workspace;
 use super::Outcome;
+use crate::front::workspace::Workspace;
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -46,7 +46,7 @@ pub fn run(args: SessionArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcom
         let log = match &args.log {
             Some(log) => std::path::PathBuf::from(log),
             None => {
-                let store = super::open_store(store_dir)?;
+                let store = crate::front::open_store(store_dir)?;
                 let session = store.session(store.resolve_session(args.session)?)?;
                 let path = std::path::PathBuf::from(&session.source);
                 if !path.is_file() {

@@ -68,7 +68,7 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         let root = root
             .canonicalize()
             .with_context(|| format!("no project directory {}", root.display()))?;
-        let config = super::load_config(&root)?;
+        let config = crate::front::load_config(&root)?;
         let (name, jobs) = match &args.log {
             Some(log) => (
                 log.display().to_string(),
@@ -104,8 +104,8 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         }
     }
     let config = watch_config.unwrap_or_default();
-    let rules =
-        RuleSet::load(&super::rule_sources(&projects[0].1, &config)).context("loading rules")?;
+    let rules = RuleSet::load(&crate::front::rule_sources(&projects[0].1, &config))
+        .context("loading rules")?;
     let matcher = Matcher::new(&rules);
     let opts = Options::default();
     let (engine_tx, engine_rx) = mpsc::channel::<Action>();
@@ -115,7 +115,7 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
     let mut runners = Vec::new();
     let mut watchers = Vec::new();
     for (i, (_, root, jobs)) in projects.iter().enumerate() {
-        stores.push(super::open_store_at(root, store_dir)?);
+        stores.push(crate::front::open_store_at(root, store_dir)?);
         let (run_tx, run_rx) = mpsc::sync_channel::<RunEvent>(crate::tui::RUNS_CAPACITY);
         let forward = tx.clone();
         std::thread::spawn(move || {
@@ -150,7 +150,7 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         runners,
         stores,
         store_dir: store_dir.map(Path::to_path_buf),
-        templates: Arc::new(super::load_templates(&root0, &config)?),
+        templates: Arc::new(crate::front::load_templates(&root0, &config)?),
         gates: config.gates,
         commit: args.commit,
         actions: engine_tx,

@@ -2,7 +2,7 @@
 //! ids, patch ids, choices or file paths it takes. Ids come from a snapshot of the
 //! session, refreshed after every command.
 
-use crate::cli::workspace::Workspace;
+use crate::front::workspace::Workspace;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;

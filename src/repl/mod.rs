@@ -6,7 +6,7 @@
 
 mod complete;
 
-use crate::cli::workspace::Workspace;
+use crate::front::workspace::Workspace;
 use std::io::{BufRead, Write};
 
 /// Commands, their argument synopsis and one line of help.
@@ -144,7 +144,7 @@ fn export(
     let report = SessionReport::load(ws.store(), ws.session()?)?;
     match file {
         Some(path) => {
-            crate::cli::write_atomically(path, |w| session::write(&report, format, w))?;
+            crate::front::write_atomically(path, |w| session::write(&report, format, w))?;
             writeln!(out, "wrote {}", path.display())?;
         }
         None => session::write(&report, format, out)?,

@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use cars::analyze::{Analysis, Finding, Matcher, Options};
 use cars::log::{LogInput, Source};
-use cars::repair::{run::ShellRunner, Refusal};
+use cars::repair::{self, run::ShellRunner, Refusal, RepairError};
 use cars::report::{detail, repair as view};
 use cars::session::{Approve, Progress, Session, SessionError};
 use cars::store::SessionMeta;
@@ -133,7 +133,7 @@ impl Workspace {
         let started = Instant::now();
         let root = self.engine.root().to_path_buf();
         let matcher = Matcher::new(self.engine.rules()?);
-        let run = super::run::stream(command, &root, &matcher)?;
+        let run = super::stream::stream(command, &root, &matcher)?;
         writeln!(
             out,
             "`{command}` {} after {} ({})",
@@ -280,7 +280,7 @@ impl Workspace {
                 refusal: r @ Refusal::NeedsForce { .. },
                 ..
             }) => bail!("{id}: {r}; review `diff {id}`, then `approve {id} force`"),
-            r => r.map_err(super::apply::explain)?,
+            r => r.map_err(explain)?,
         };
         Ok(view::write_apply_report(&report, &p.patch.finding, out)?)
     }
@@ -311,8 +311,8 @@ impl Workspace {
         let (stored, r) = self
             .engine
             .rollback(id, force, &Spinner::new())
-            .map_err(super::apply::explain)?;
-        super::apply::write_rollback(&r, stored.session, out)?;
+            .map_err(explain)?;
+        write_rollback(&r, stored.session, out)?;
         Ok(())
     }
 
@@ -320,4 +320,34 @@ impl Workspace {
         view::write_stats(&self.engine.store.stats()?, self.width, out)?;
         Ok(())
     }
+}
+
+/// Adds the diff to a refusal whose message alone would not show what changed.
+pub fn explain(e: SessionError) -> anyhow::Error {
+    match &e {
+        SessionError::Repair(RepairError::ChangedSinceApply { diff, .. }) => {
+            let msg = e.to_string();
+            anyhow::anyhow!("{msg}\n{diff}")
+        }
+        _ => e.into(),
+    }
+}
+
+/// `P1 (session 2): restored src/main.rs; revert commit 1a2b3c4d5e`
+pub fn write_rollback(
+    r: &repair::RollbackReport,
+    session: i64,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let revert = r
+        .revert_commit
+        .as_ref()
+        .map(|c| format!("; revert commit {}", &c[..c.len().min(10)]))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} (session {session}): restored {}{revert}",
+        r.patch,
+        r.files.join(", ")
+    )
 }
