@@ -37,6 +37,9 @@ _cars() {
             cars,export)
                 cmd="cars__subcmd__export"
                 ;;
+            cars,heal)
+                cmd="cars__subcmd__heal"
+                ;;
             cars,help)
                 cmd="cars__subcmd__help"
                 ;;
@@ -96,6 +99,9 @@ _cars() {
                 ;;
             cars__subcmd__help,export)
                 cmd="cars__subcmd__help__subcmd__export"
+                ;;
+            cars__subcmd__help,heal)
+                cmd="cars__subcmd__help__subcmd__heal"
                 ;;
             cars__subcmd__help,help)
                 cmd="cars__subcmd__help__subcmd__help"
@@ -167,7 +173,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch apply rollback history stats export config trust rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,8 +396,42 @@ _cars() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cars__subcmd__heal)
+            opts="-h --approve --force --rounds --time --timeout --commit --format --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rounds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff reject patch apply rollback history stats export config trust rules completions help"
+            opts="analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -489,6 +529,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__heal)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -6,6 +6,7 @@ mod apply;
 mod completions;
 mod config;
 mod export;
+mod heal;
 mod history;
 mod inspect;
 mod patch;
@@ -57,6 +58,8 @@ pub enum Command {
     Inspect(inspect::InspectCommand),
     /// Propose a fix diff for each finding of a session
     Patch(patch::PatchArgs),
+    /// Run a command and repair what breaks it, round after round, until it passes
+    Heal(heal::HealArgs),
     /// Apply patches with a backup, validate them and commit them
     Apply(apply::ApplyArgs),
     /// Undo an applied patch, byte for byte
@@ -106,6 +109,7 @@ pub fn run() -> ExitCode {
         Command::Export(args) => export::run(args, store),
         Command::Patch(args) => patch::run(args, store),
         Command::Apply(args) => apply::run(args, store),
+        Command::Heal(args) => heal::run(args, store),
         Command::Rollback(args) => apply::rollback(args, store),
         Command::History(args) => history::run(args, store),
         Command::Stats(args) => history::stats(args, store),

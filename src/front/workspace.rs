@@ -130,26 +130,25 @@ impl Workspace {
 
     /// Runs a command, streaming its output with a live count, then analyzes it.
     pub fn run(&mut self, command: &str, out: &mut dyn Write) -> anyhow::Result<()> {
-        let started = Instant::now();
-        let root = self.engine.root().to_path_buf();
-        let matcher = Matcher::new(self.engine.rules()?);
-        let run = super::stream::stream(command, &root, &matcher)?;
+        let mut tee = super::stream::Tee::new(command);
+        let ran = self.engine.run(command, None, &mut |stream, line, found| {
+            tee.line(stream, line, found)
+        });
+        tee.finish();
+        let ran = ran?;
+        self.findings = None;
         writeln!(
             out,
             "`{command}` {} after {} ({})",
-            if run.success { "succeeded" } else { "failed" },
-            view::format_duration(run.elapsed.as_millis() as u64),
-            cars::report::plural(run.lines, "line")
+            if ran.exit.success {
+                "succeeded"
+            } else {
+                "failed"
+            },
+            view::format_duration(ran.exit.elapsed.as_millis() as u64),
+            cars::report::plural(ran.lines, "line")
         )?;
-        let (first, passed) = (run.first_finding_ms, Some(run.success));
-        self.record(
-            run.analysis,
-            Some(command.to_string()),
-            started,
-            first,
-            passed,
-            out,
-        )
+        self.summarize(ran.session, &ran.analysis, out)
     }
 
     fn record(
@@ -170,6 +169,10 @@ impl Workspace {
         };
         let (id, analysis) = self.engine.record(analysis, &meta, passed)?;
         self.findings = None;
+        self.summarize(id, &analysis, out)
+    }
+
+    fn summarize(&self, id: i64, analysis: &Analysis, out: &mut dyn Write) -> anyhow::Result<()> {
         let errors = analysis
             .findings
             .iter()

@@ -313,6 +313,24 @@ pub fn propose(
     Ok(out)
 }
 
+/// Lines of context around a change within which a new error is blamed on it.
+const BLAME_LINES: usize = 3;
+
+/// Whether 1-based `line` of the patched file is within `BLAME_LINES` of a line the
+/// change inserted or replaced (a deletion counts at the line after it).
+fn near_change(change: &crate::fix::FileChange, line: usize) -> bool {
+    let before = change.before.as_deref().unwrap_or("");
+    let diff = similar::TextDiff::from_lines(before, &change.after);
+    diff.ops().iter().any(|op| {
+        if matches!(op, similar::DiffOp::Equal { .. }) {
+            return false;
+        }
+        let r = op.new_range();
+        let (start, end) = (r.start + 1, r.end.max(r.start + 1));
+        line + BLAME_LINES >= start && line <= end + BLAME_LINES
+    })
+}
+
 /// How a validation run turned out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
@@ -391,15 +409,16 @@ fn judge_run(
             });
         }
     }
-    // A new error in a file the patch touched is the patch's doing. One elsewhere
-    // was hidden behind the fixed one (the build got further): that is progress.
+    // A new error at or near the lines the patch changed is the patch's doing. One
+    // elsewhere, even further down the same file, was hidden behind the fixed one (the
+    // compiler got further): that is progress. An error in a patched file without a
+    // line counts as the patch's.
     let touched = |f: &&&&Finding| {
         f.location.as_ref().is_some_and(|l| {
-            stored
-                .patch
-                .files
-                .iter()
-                .any(|c| l.file == c.path || l.file.ends_with(&format!("/{}", c.path)))
+            stored.patch.files.iter().any(|c| {
+                let same = l.file == c.path || l.file.ends_with(&format!("/{}", c.path));
+                same && l.line.is_none_or(|line| near_change(c, line as usize))
+            })
         })
     };
     let new: Vec<&&Finding> = errors.iter().filter(|f| !old.contains(&key(f))).collect();

@@ -5,6 +5,7 @@
 
 pub mod detail;
 mod github;
+pub mod heal;
 mod markdown;
 mod md;
 pub mod paths;

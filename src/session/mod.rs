@@ -14,7 +14,9 @@ use crate::repair::{
 use crate::rules::{RuleError, RuleSet, RuleSources};
 use crate::store::{self, PatchStatus, SessionMeta, Store, StoreError, StoredPatch};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+pub mod heal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -32,6 +34,11 @@ pub enum SessionError {
     NoSession,
     #[error("{patch}: {refusal}")]
     Refused { patch: String, refusal: Refusal },
+    #[error("cannot run `{command}`: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
     #[error("{patch} is {status}; only a proposed or failed patch can be rejected")]
     NotRejectable { patch: String, status: String },
 }
@@ -100,6 +107,15 @@ impl Approve {
 /// What `--auto` takes (the best patch per finding), and the patches at the auto
 /// gate's confidence it leaves for review, with why.
 pub type AutoSelection = (Vec<StoredPatch>, Vec<(String, String)>);
+
+/// A command run by `Session::run`, recorded as session `session`.
+#[derive(Debug)]
+pub struct Ran {
+    pub session: i64,
+    pub exit: crate::exec::Exit,
+    pub lines: u64,
+    pub analysis: Analysis,
+}
 
 /// An open session over one project.
 pub struct Session {
@@ -191,6 +207,57 @@ impl Session {
         let id = self.store.record_session(&analysis, meta)?;
         self.current = Some(id);
         Ok((id, analysis))
+    }
+
+    /// Runs `command` in the project root through the one spawner, analyzing each
+    /// line as it arrives; `on_line` sees every line with the count of findings so far
+    /// (a front end tees it, or shows a count). The run is recorded as a new session
+    /// with the command, so approving a patch validates with it.
+    pub fn run(
+        &mut self,
+        command: &str,
+        timeout: Option<Duration>,
+        on_line: &mut dyn FnMut(crate::exec::Stream, &[u8], usize),
+    ) -> Result<Ran> {
+        let started = Instant::now();
+        let root = self.root().to_path_buf();
+        let matcher = Matcher::new(self.rules()?);
+        let opts = crate::analyze::Options::default();
+        let mut analyzer = crate::analyze::Analyzer::new(&matcher, &opts, format!("`{command}`"));
+        let (mut lines, mut first_finding_ms) = (0u64, None);
+        let exit = crate::exec::run(command, &root, &[], timeout, &mut |stream, line| {
+            lines += 1;
+            if line.ends_with(b"\n") {
+                analyzer.feed(line);
+            } else {
+                analyzer.feed(&[line, b"\n"].concat());
+            }
+            let found = analyzer.candidates();
+            if found > 0 {
+                first_finding_ms.get_or_insert(started.elapsed().as_millis() as u64);
+            }
+            on_line(stream, line, found);
+        })
+        .map_err(|source| SessionError::Spawn {
+            command: command.to_string(),
+            source,
+        })?;
+        let analysis = analyzer.finish();
+        let meta = SessionMeta {
+            command: Some(command.to_string()),
+            analysis_ms: started.elapsed().as_millis() as u64,
+            first_finding_ms:
+                first_finding_ms
+                    .or((!analysis.findings.is_empty())
+                        .then_some(started.elapsed().as_millis() as u64)),
+        };
+        let (session, analysis) = self.record(analysis, &meta, Some(exit.success))?;
+        Ok(Ran {
+            session,
+            exit,
+            lines,
+            analysis,
+        })
     }
 
     pub fn findings(&self) -> Result<Vec<Finding>> {

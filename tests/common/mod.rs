@@ -94,6 +94,13 @@ impl Project {
     }
 
     pub fn cars(&self, args: &[&str]) -> Output {
+        self.cars_input(args, "")
+    }
+
+    /// `cars` with `input` on its standard input (answers to its questions).
+    pub fn cars_input(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        use std::process::Stdio;
         let mut c = Command::new(env!("CARGO_BIN_EXE_cars"));
         git_env(&mut c)
             .args(args)
@@ -108,8 +115,13 @@ impl Project {
             // Validation builds go to the project's own target/.
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARS_STORE")
-            .output()
-            .unwrap()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        // A command that never reads its input closes the pipe early; that is fine.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        child.wait_with_output().unwrap()
     }
 
     pub fn cars_ok(&self, args: &[&str]) -> String {
