@@ -111,11 +111,11 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
     let (engine_tx, engine_rx) = mpsc::channel::<Action>();
     let (keys_tx, keys_rx) = mpsc::channel::<Action>();
     let (tx, runs_rx) = mpsc::sync_channel::<Action>(crate::tui::RUNS_CAPACITY);
-    let mut stores = Vec::new();
     let mut runners = Vec::new();
     let mut watchers = Vec::new();
     for (i, (_, root, jobs)) in projects.iter().enumerate() {
-        stores.push(crate::front::open_store_at(root, store_dir)?);
+        // Opening finishes what a crashed cars left half done, and says so.
+        crate::front::open_store_at(root, store_dir)?;
         let (run_tx, run_rx) = mpsc::sync_channel::<RunEvent>(crate::tui::RUNS_CAPACITY);
         let forward = tx.clone();
         std::thread::spawn(move || {
@@ -148,7 +148,6 @@ pub fn run(args: WatchArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome>
         roots: projects.iter().map(|p| p.1.clone()).collect(),
         jobs: projects.iter().map(|p| p.2.clone()).collect(),
         runners,
-        stores,
         store_dir: store_dir.map(Path::to_path_buf),
         templates: Arc::new(crate::front::load_templates(&root0, &config)?),
         gates: config.gates,

@@ -82,6 +82,11 @@ pub enum Effect {
         project: usize,
         job: usize,
     },
+    /// `cars heal` on the job's command: rounds of run, propose, auto-apply.
+    Heal {
+        project: usize,
+        job: usize,
+    },
     Quit,
 }
 
@@ -657,6 +662,16 @@ impl<'m> App<'m> {
                 }
                 None => self.status = "no patch to reject".into(),
             },
+            KeyCode::Char('H') if self.busy.is_none() => {
+                // Heal runs the job's command itself, round after round; the job
+                // re-runs when it is done.
+                self.busy = Some(format!(
+                    "healing {}: run, fix, validate...",
+                    self.job().job.name
+                ));
+                self.status = self.busy.clone().unwrap_or_default();
+                return vec![Effect::Heal { project, job }];
+            }
             KeyCode::Char('u') if self.busy.is_none() => {
                 // Undo re-runs the job when it is done: file changes wait meanwhile.
                 self.busy = Some("undoing the last applied patch".into());

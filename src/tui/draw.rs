@@ -25,6 +25,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("r", "reject the proposed patch"),
     ("u", "undo the last applied patch"),
+    (
+        "H",
+        "heal: run, fix what the auto gate allows, validate, repeat",
+    ),
     ("f", "filter by category (cycles); Esc shows all again"),
     ("/", "search findings; Esc clears the search and the filter"),
     ("1-9", "switch job"),

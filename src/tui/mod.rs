@@ -113,7 +113,6 @@ pub struct Executor {
     pub roots: Vec<PathBuf>,
     pub jobs: Vec<Vec<Job>>,
     pub runners: Vec<Runner>,
-    pub stores: Vec<Store>,
     pub store_dir: Option<PathBuf>,
     /// Shared with the worker threads that propose.
     pub templates: std::sync::Arc<Templates>,
@@ -162,11 +161,13 @@ impl Executor {
                     command: Some(self.jobs[project][job].command.clone()),
                     ..Default::default()
                 };
-                let session = self.stores[project].record_session(&analysis.0, &meta)?;
-                let _ = self.actions.send(Action::Recorded {
-                    project,
-                    job,
-                    session,
+                self.off_thread(project, move |store| {
+                    let session = store.record_session(&analysis.0, &meta)?;
+                    Ok(Action::Recorded {
+                        project,
+                        job,
+                        session,
+                    })
                 });
             }
             Effect::Propose {
@@ -254,6 +255,20 @@ impl Executor {
                     rerun: Some((project, job)),
                 })
             }),
+            Effect::Heal { project, job } => {
+                let root = self.roots[project].clone();
+                let store_dir = self.store_dir.clone();
+                let command = self.jobs[project][job].command.clone();
+                let (commit, actions) = (self.commit, self.actions.clone());
+                std::thread::spawn(move || {
+                    let message = heal(&root, store_dir.as_deref(), command, commit)
+                        .unwrap_or_else(|e| format!("error: {e:#}"));
+                    let _ = actions.send(Action::Done {
+                        message,
+                        rerun: Some((project, job)),
+                    });
+                });
+            }
             Effect::Quit => {}
         }
         Ok(())
@@ -318,6 +333,37 @@ fn approve(
         .next()
         .unwrap_or("")
         .to_string())
+}
+
+/// Heals the job's command through the engine (the auto gate only: nobody is asked
+/// in the TUI); the summary's first line for the status bar.
+fn heal(
+    root: &std::path::Path,
+    store_dir: Option<&std::path::Path>,
+    command: String,
+    commit: bool,
+) -> anyhow::Result<String> {
+    use cars::session::heal::{HealOptions, TakeAll};
+    use cars::session::{Quiet, Session};
+    let mut session = Session::open(root, store_dir)?;
+    let opts = HealOptions {
+        command,
+        rounds: 5,
+        budget: Duration::from_secs(1800),
+        timeout: Duration::from_secs(600),
+        ask: false,
+        force: false,
+        commit,
+    };
+    let report = session.heal(&opts, &mut TakeAll, &ShellRunner, &Quiet)?;
+    let mut text = Vec::new();
+    cars::report::heal::write_text(&report, &mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    let mut line = text.lines().next().unwrap_or("").to_string();
+    if let Some(f) = report.remaining.first() {
+        line.push_str(&format!("; {}: {}", f.finding, f.why));
+    }
+    Ok(line)
 }
 
 /// Puts the terminal back however the program ends: normal return, `?`, or panic.

@@ -70,7 +70,6 @@ impl Harness {
             roots: vec![root.to_path_buf()],
             jobs: vec![vec![job()]],
             runners: vec![cars::watch::runner::Runner::new(runs)],
-            stores: vec![Store::open(&loc).unwrap()],
             store_dir: Some(loc.dir.clone()),
             templates: std::sync::Arc::new(Templates::load(&[]).unwrap()),
             gates: cars::repair::Gates::default(),
@@ -85,9 +84,8 @@ impl Harness {
         for e in effects {
             let mut results = Vec::new();
             match e {
-                Effect::Record { .. } => self.executor.execute(e),
-                // Proposing runs on a worker thread: wait for its answer.
-                Effect::Propose { .. } => {
+                // Recording and proposing run on worker threads: wait for the answer.
+                Effect::Record { .. } | Effect::Propose { .. } => {
                     self.executor.execute(e);
                     results.push(self.results.recv_timeout(Duration::from_secs(30)).unwrap());
                 }
@@ -569,4 +567,46 @@ fn the_tui_runs_propose_reject_and_undo_on_the_ui_thread() {
         "{result:?}"
     );
     drop(runs_tx);
+}
+
+#[test]
+fn h_heals_the_job_off_the_ui_thread_and_says_why_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), SOURCE).unwrap();
+    // The job's command prints the recorded cargo output while the typos are there.
+    std::fs::write(dir.path().join("build.log"), LOG).unwrap();
+    let mut spec = job();
+    spec.command = "cat build.log; exit 101".into();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![spec.clone()]);
+    let mut h = Harness::new(dir.path());
+    h.executor.jobs = vec![vec![spec]];
+    replay(&mut app, &mut h);
+    let effects = app.update(key('H'));
+    assert_eq!(effects, vec![Effect::Heal { project: 0, job: 0 }]);
+    assert!(app.status.starts_with("healing check"), "{}", app.status);
+    // A second H while healing does nothing.
+    assert!(app.update(key('H')).is_empty());
+    for e in effects {
+        h.executor.execute(e);
+    }
+    let done = h.results.recv_timeout(Duration::from_secs(60)).unwrap();
+    let Action::Done { message, rerun } = done else {
+        panic!("{done:?}")
+    };
+    // rustc's typo suggestions need a reviewer: the TUI heal (auto gate) keeps none
+    // and says so; the job re-runs.
+    assert!(
+        message.contains("found nothing it could apply"),
+        "{message}"
+    );
+    assert!(message.contains("marks it for review"), "{message}");
+    assert_eq!(rerun, Some((0, 0)));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap(),
+        SOURCE
+    );
 }
