@@ -7,7 +7,6 @@ use super::draw;
 use cars::analyze::{Matcher, Options};
 use cars::fix::template::Templates;
 use cars::rules::RuleSet;
-use cars::store::Store;
 use cars::watch::jobs::Job;
 use cars::watch::runner::RunEvent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
