@@ -91,12 +91,36 @@ impl Analysis {
         let before = self.findings.len();
         self.findings.retain(|f| f.rule != "cars.failure-context");
         if self.findings.len() != before {
-            for (i, f) in self.findings.iter_mut().enumerate() {
-                f.rank = i + 1;
-                f.id = format!("E{}", i + 1);
-            }
+            self.renumber();
         }
         self
+    }
+
+    /// The findings of the rules a job names in `hints` (rule id prefixes) first,
+    /// rank order kept within each group, renumbered: a `clippy` job's session lists
+    /// clippy's findings before the rest, in the TUI and in `cars list` alike.
+    pub fn prefer(mut self, hints: &[String]) -> Analysis {
+        prefer(&mut self.findings, hints);
+        self
+    }
+
+    fn renumber(&mut self) {
+        renumber(&mut self.findings);
+    }
+}
+
+/// `Analysis::prefer` for findings on their own (a live snapshot of a running job).
+pub fn prefer(findings: &mut [Finding], hints: &[String]) {
+    if !hints.is_empty() {
+        findings.sort_by_key(|f| !hints.iter().any(|h| f.rule.starts_with(h.as_str())));
+        renumber(findings);
+    }
+}
+
+fn renumber(findings: &mut [Finding]) {
+    for (i, f) in findings.iter_mut().enumerate() {
+        f.rank = i + 1;
+        f.id = format!("E{}", i + 1);
     }
 }
 

@@ -208,15 +208,6 @@ pub struct App<'m> {
     pub replay: bool,
 }
 
-/// Findings of the rules a job names in `hints` first (stable: rank order is kept
-/// within each group), so a `clippy` job shows clippy's findings before the rest.
-fn prefer(mut findings: Vec<Finding>, hints: &[String]) -> Vec<Finding> {
-    if !hints.is_empty() {
-        findings.sort_by_key(|f| !hints.iter().any(|h| f.rule.starts_with(h.as_str())));
-    }
-    findings
-}
-
 /// The categories `f` cycles through.
 const FILTERS: &[Category] = &[
     Category::Build,
@@ -355,7 +346,9 @@ impl<'m> App<'m> {
                         }
                         if j.dirty {
                             if let Some(a) = &j.analyzer {
-                                j.findings = prefer(a.snapshot(), &j.job.hints);
+                                let mut findings = a.snapshot();
+                                cars::analyze::prefer(&mut findings, &j.job.hints);
+                                j.findings = findings;
                             }
                             j.dirty = false;
                         }
@@ -463,7 +456,9 @@ impl<'m> App<'m> {
                             true => a.finish().after_success(),
                             false => a.finish(),
                         };
-                        j.findings = prefer(analysis.findings.clone(), &j.job.hints);
+                        // The recorded session has the order shown here.
+                        let analysis = analysis.prefer(&j.job.hints);
+                        j.findings = analysis.findings.clone();
                         // A replayed log failed when it holds errors, whatever `cat`
                         // returned; a log that cannot be read stays failed.
                         if replay && success && j.findings.iter().any(|f| f.level == Level::Error) {

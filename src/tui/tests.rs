@@ -609,3 +609,35 @@ fn h_heals_the_job_off_the_ui_thread_and_says_why_it_stopped() {
         SOURCE
     );
 }
+
+#[test]
+fn job_hints_reorder_findings_only_in_the_tui() {
+    // A clippy-like job whose log starts with another tool's error: the job's hints put
+    // the rust finding first, and the recorded session (what `cars list` shows) has
+    // the same order and ids.
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!(
+        "src/app.ts(3,7): error TS2322: Type 'number' is not assignable to type 'string'.\n{LOG}"
+    );
+    let mut spec = job();
+    spec.hints = vec!["rust.".into()];
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![spec]);
+    let mut h = Harness::new(dir.path());
+    replay_log(&mut app, &mut h, &log, false);
+    let shown = &app.projects[0].jobs[0].findings;
+    assert!(shown[0].rule.starts_with("rust."), "{}", shown[0].rule);
+    let session = app.projects[0].jobs[0].session.expect("recorded");
+    let loc = cars::store::StoreLocation {
+        dir: dir.path().join(".store"),
+        project_root: dir.path().to_path_buf(),
+    };
+    let stored = cars::store::Store::open(&loc).unwrap().findings(session).unwrap();
+    let ids = |fs: &[cars::analyze::Finding]| -> Vec<(String, String)> {
+        fs.iter().map(|f| (f.id.clone(), f.rule.clone())).collect()
+    };
+    assert_eq!(ids(shown), ids(&stored));
+    assert!(stored.iter().any(|f| f.rule.starts_with("ts")), "{:?}", ids(&stored));
+}
