@@ -1,8 +1,11 @@
-//! The one process spawner for commands cars runs to completion (validation, `cars
-//! run`, commit hooks): `sh -c` in its own process group, its lines streamed to the
-//! caller as they arrive, a timeout, and a group kill (TERM, a grace period, KILL) so
-//! nothing it started outlives it. The wait for its pipes is bounded, so a background
-//! child that keeps them open cannot hang cars. Depends on nothing in the engine.
+//! The one process spawner: how cars starts a command (`shell`: `sh -c` in its own
+//! process group, no stdin, piped output) and ends it (`signal_group`, `group_alive`:
+//! TERM, a grace period, KILL of the whole group, zombies not counted). `run` drives
+//! it to completion for validation, `cars run`, `cars heal` and commit hooks: lines
+//! streamed as they arrive, a timeout, and a bounded wait for pipes a background
+//! child keeps open. `cars watch`'s runner drives the same command asynchronously,
+//! because a watch run is cancelled by the next file change. Depends on nothing in
+//! the engine.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -27,7 +30,7 @@ pub struct Exit {
 }
 
 /// After TERM, how long the group has before KILL.
-const GRACE: Duration = Duration::from_millis(500);
+pub const GRACE: Duration = Duration::from_millis(500);
 /// After the command exited, how long its pipes may stay open.
 const PIPE_GRACE: Duration = Duration::from_secs(1);
 /// Lines longer than this are cut (the rest of the line is dropped).
@@ -42,18 +45,13 @@ pub fn run(
     timeout: Option<Duration>,
     on_line: &mut dyn FnMut(Stream, &[u8]),
 ) -> std::io::Result<Exit> {
-    use std::os::unix::process::CommandExt;
     let start = Instant::now();
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(cwd)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()?;
+    let mut child = shell(
+        command,
+        cwd,
+        env.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .spawn()?;
     let pgid = child.id() as i32;
     let (tx, rx) = mpsc::channel::<(Stream, Vec<u8>)>();
     let pipes: [(Stream, Option<Box<dyn Read + Send>>); 2] = [
@@ -117,18 +115,27 @@ pub fn run(
         if status.is_none() {
             if let Some(s) = child.try_wait()? {
                 // The command is done: nothing it started may outlive it.
-                kill_group(pgid, libc::SIGKILL);
+                signal_group(pgid, libc::SIGKILL);
                 status = Some(s);
                 pipes_until = Some(Instant::now() + PIPE_GRACE);
             } else if deadline.is_some_and(|d| Instant::now() >= d) {
                 timed_out = true;
-                kill_group(pgid, libc::SIGTERM);
+                signal_group(pgid, libc::SIGTERM);
                 let until = Instant::now() + GRACE;
-                while Instant::now() < until && child.try_wait()?.is_none() {
+                let mut reaped = None;
+                while Instant::now() < until {
+                    reaped = child.try_wait()?;
+                    // With sh reaped, the group holds only what it started.
+                    if reaped.is_some() && !group_alive(pgid) {
+                        break;
+                    }
                     std::thread::sleep(Duration::from_millis(10));
                 }
-                kill_group(pgid, libc::SIGKILL);
-                status = Some(child.wait()?);
+                signal_group(pgid, libc::SIGKILL);
+                status = Some(match reaped {
+                    Some(s) => s,
+                    None => child.wait()?,
+                });
                 pipes_until = Some(Instant::now() + PIPE_GRACE);
             }
         }
@@ -148,12 +155,76 @@ pub fn run(
     })
 }
 
-fn kill_group(pgid: i32, signal: i32) {
+/// `sh -c command` in `cwd`, in a process group of its own (its id is sh's pid), with
+/// no stdin and both outputs piped: how every command cars runs is started.
+pub fn shell<'a>(
+    command: &str,
+    cwd: &Path,
+    env: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    c
+}
+
+/// Sends `signal` to the process group `pgid` (a group `shell` made).
+pub fn signal_group(pgid: i32, signal: i32) {
     // SAFETY: kill(2) on the process group of our own child; ESRCH (the group is
     // already gone) is harmless.
     unsafe {
         libc::kill(-pgid, signal);
     }
+}
+
+/// Whether any process of the group is still running. Zombies do not count: an
+/// orphan is reaped by PID 1, which in containers and VMs can take seconds, or never
+/// happen when PID 1 does not reap at all.
+pub fn group_alive(pgid: i32) -> bool {
+    // SAFETY: signal 0 only checks whether the group exists.
+    if unsafe { libc::kill(-pgid, 0) } != 0 {
+        return false;
+    }
+    live_member(pgid).unwrap_or(true)
+}
+
+/// Scans /proc for a process of group `pgid` that is not a zombie; `None` where
+/// /proc cannot tell.
+#[cfg(target_os = "linux")]
+fn live_member(pgid: i32) -> Option<bool> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    Some(entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            return false;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next();
+        let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
+        pgrp == Some(pgid) && !matches!(state, Some("Z" | "X"))
+    }))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn live_member(_pgid: i32) -> Option<bool> {
+    None
 }
 
 #[cfg(test)]

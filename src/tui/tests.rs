@@ -634,10 +634,17 @@ fn job_hints_reorder_findings_only_in_the_tui() {
         dir: dir.path().join(".store"),
         project_root: dir.path().to_path_buf(),
     };
-    let stored = cars::store::Store::open(&loc).unwrap().findings(session).unwrap();
+    let stored = cars::store::Store::open(&loc)
+        .unwrap()
+        .findings(session)
+        .unwrap();
     let ids = |fs: &[cars::analyze::Finding]| -> Vec<(String, String)> {
         fs.iter().map(|f| (f.id.clone(), f.rule.clone())).collect()
     };
     assert_eq!(ids(shown), ids(&stored));
-    assert!(stored.iter().any(|f| f.rule.starts_with("ts")), "{:?}", ids(&stored));
+    assert!(
+        stored.iter().any(|f| f.rule.starts_with("ts")),
+        "{:?}",
+        ids(&stored)
+    );
 }

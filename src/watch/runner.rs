@@ -1,11 +1,12 @@
-//! Runs jobs (`sh -c`, each in its own process group) on a private tokio runtime and
-//! streams their output as `RunEvent`s over a std channel, so the UI thread only
-//! receives. Restarting or killing a job ends its whole process group.
+//! Runs jobs on a private tokio runtime and streams their output as `RunEvent`s over
+//! a std channel, so the UI thread only receives. Each job is started and ended the
+//! way `exec` starts and ends every command (`exec::shell`, `exec::signal_group`,
+//! `exec::group_alive`); this runner only adds what watching needs: a run cancelled
+//! at any moment by the next file change, and backpressure to the screen.
 
 use super::jobs::Job;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,8 +72,7 @@ impl From<SyncSender<RunEvent>> for EventSink {
 /// The longest line delivered; a longer one is cut.
 pub const MAX_LINE: usize = 64 * 1024;
 
-/// Between SIGTERM and SIGKILL when a run is killed.
-const GRACE: Duration = Duration::from_millis(500);
+use crate::exec::{group_alive, signal_group, GRACE};
 
 /// How long a full bounded channel is left alone before delivery is tried again.
 const FULL_RETRY: Duration = Duration::from_millis(2);
@@ -286,17 +286,10 @@ async fn run_job(
         shared.deliver(job, run, [failed(error)]).await;
         return;
     }
-    let mut command = tokio::process::Command::new("sh");
-    command
-        .arg("-c")
-        .arg(&spec.command)
-        .current_dir(&spec.dir)
-        .envs(&spec.env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+    let env = spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let mut command =
+        tokio::process::Command::from(crate::exec::shell(&spec.command, &spec.dir, env));
+    command.kill_on_drop(true);
     let start = Instant::now();
     let mut child = match command.spawn() {
         Ok(child) => child,
@@ -362,56 +355,6 @@ async fn terminate(child: &mut tokio::process::Child, pgid: Option<i32>) {
         signal_group(pgid, libc::SIGKILL);
     }
     let _ = child.wait().await;
-}
-
-fn signal_group(pgid: i32, signal: i32) {
-    // SAFETY: kill(2) on a process group this runner created.
-    unsafe {
-        libc::kill(-pgid, signal);
-    }
-}
-
-/// Whether any process of the group is still running. Zombies do not count: an
-/// orphan is reaped by PID 1, which in containers and VMs can take seconds, or never
-/// happen when PID 1 does not reap at all.
-fn group_alive(pgid: i32) -> bool {
-    // SAFETY: signal 0 only checks whether the group exists.
-    if unsafe { libc::kill(-pgid, 0) } != 0 {
-        return false;
-    }
-    live_member(pgid).unwrap_or(true)
-}
-
-/// Scans /proc for a process of group `pgid` that is not a zombie; `None` where
-/// /proc cannot tell.
-#[cfg(target_os = "linux")]
-fn live_member(pgid: i32) -> Option<bool> {
-    let entries = std::fs::read_dir("/proc").ok()?;
-    Some(entries.flatten().any(|entry| {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            return false;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return false;
-        };
-        // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            return false;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next();
-        let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
-        pgrp == Some(pgid) && !matches!(state, Some("Z" | "X"))
-    }))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn live_member(_pgid: i32) -> Option<bool> {
-    None
 }
 
 /// Reads one stream to its end, delivering each chunk's complete lines at once.
