@@ -32,41 +32,135 @@ pub fn detect_with(root: &Path, config: &Config) -> Result<Project, WatchError> 
     detect_inner(root, config, &on_path)
 }
 
-const RUST_WATCH: &[&str] = &[
-    "**/*.rs",
-    "**/Cargo.toml",
-    "Cargo.lock",
-    "**/src/**",
-    "**/tests/**",
-    "**/benches/**",
-    "**/examples/**",
-    ".cargo/**",
-];
-const NODE_WATCH: &[&str] = &[
-    "src/**",
-    "lib/**",
-    "test/**",
-    "tests/**",
-    "__tests__/**",
-    "package.json",
-    "tsconfig*.json",
-    "*.{js,cjs,mjs,ts,cts,mts,jsx,tsx}",
-    ".eslintrc*",
-];
-const PYTHON_WATCH: &[&str] = &[
-    "**/*.py",
-    "**/*.pyi",
-    "pyproject.toml",
-    "setup.cfg",
-    "setup.py",
-    "requirements*.txt",
-    "pytest.ini",
-    "mypy.ini",
-    "ruff.toml",
-    ".ruff.toml",
-    "tox.ini",
-];
-const GO_WATCH: &[&str] = &["**/*.go", "go.mod", "go.sum", "**/testdata/**"];
+/// The job table (`src/detect.toml`, embedded).
+pub const DETECT: &str = include_str!("../detect.toml");
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    ecosystem: Vec<Ecosystem>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ecosystem {
+    name: String,
+    markers: Vec<String>,
+    name_from: NameFrom,
+    watch: Vec<String>,
+    job: Vec<JobRule>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameFrom {
+    file: String,
+    key: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobRule {
+    name: String,
+    command: String,
+    #[serde(default)]
+    hints: Vec<String>,
+    if_file: Option<String>,
+    if_script: Option<String>,
+    if_tool: Option<String>,
+    if_configured: Option<Configured>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Configured {
+    table: String,
+    #[serde(default)]
+    files: Vec<String>,
+    section: String,
+}
+
+fn table() -> &'static Table {
+    static PARSED: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| toml::from_str(DETECT).expect("src/detect.toml is tested to parse"))
+}
+
+/// What detection reads of a project's manifests, each read once.
+struct Manifests<'a> {
+    root: &'a Path,
+    pyproject: Option<toml::Value>,
+    setup_cfg: String,
+    scripts: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Manifests<'_> {
+    fn holds(&self, rule: &JobRule, on_path: &dyn Fn(&str) -> bool) -> bool {
+        let conditions = [
+            rule.if_file.as_ref().map(|f| self.root.join(f).is_file()),
+            rule.if_script
+                .as_ref()
+                .map(|s| self.scripts.as_ref().is_some_and(|m| m.contains_key(s))),
+            rule.if_tool.as_deref().map(on_path),
+            rule.if_configured.as_ref().map(|c| {
+                self.pyproject
+                    .as_ref()
+                    .and_then(|v| v.get("tool"))
+                    .and_then(|t| t.get(&c.table))
+                    .is_some()
+                    || c.files.iter().any(|f| self.root.join(f).is_file())
+                    || self.setup_cfg.lines().any(|l| l.trim() == c.section)
+            }),
+        ];
+        let mut set = conditions.iter().flatten().peekable();
+        set.peek().is_none() || set.any(|&held| held)
+    }
+}
+
+/// The project's name from a manifest: a dotted key of a TOML or JSON file, or the
+/// last path segment of go.mod's `module`.
+fn name_from(root: &Path, from: &NameFrom) -> Result<Option<String>, WatchError> {
+    let path = root.join(&from.file);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let keys: Vec<&str> = from.key.split('.').collect();
+    if from.file.ends_with(".json") {
+        let v = read_json(&path)?;
+        return Ok(keys
+            .iter()
+            .try_fold(&v, |v, k| v.get(k))
+            .and_then(|n| n.as_str())
+            .map(str::to_string));
+    }
+    if from.file.ends_with(".toml") {
+        return Ok(read_toml(&path).and_then(|v| toml_str(&v, &keys)));
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    Ok(text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{} ", from.key)))
+        .map(|m| {
+            m.trim()
+                .trim_matches('"')
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .filter(|m| !m.is_empty()))
+}
+
+/// A JSON manifest that does not parse is an error: its scripts are unknown.
+fn read_json(path: &Path) -> Result<serde_json::Value, WatchError> {
+    let text = std::fs::read_to_string(path).map_err(|source| WatchError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| WatchError::Manifest {
+        path: path.to_path_buf(),
+        message: format!("not valid JSON ({e}), so its scripts are unknown"),
+    })
+}
 
 fn detect_inner(
     root: &Path,
@@ -77,104 +171,37 @@ fn detect_inner(
         path: root.to_path_buf(),
         source,
     })?;
-    let mut names = Vec::new();
-    // Each ecosystem's jobs, cheapest first; a later ecosystem's job whose name is
-    // taken is prefixed with the ecosystem ("go-test").
-    let mut detected: Vec<(&str, Vec<Job>)> = Vec::new();
-
-    let cargo = root.join("Cargo.toml");
-    if cargo.is_file() {
-        if let Some(name) = read_toml(&cargo).and_then(|v| toml_str(&v, &["package", "name"])) {
-            names.push(name);
-        }
-        detected.push((
-            "cargo",
-            vec![
-                Job::new("check", "cargo check --color never", RUST_WATCH, &["rust."]),
-                Job::new(
-                    "clippy",
-                    "cargo clippy --color never -- -D warnings",
-                    RUST_WATCH,
-                    &["rust."],
-                ),
-                Job::new(
-                    "test",
-                    "cargo test --color never",
-                    RUST_WATCH,
-                    &["rust.test-", "rust.panic", "rust."],
-                ),
-            ],
-        ));
-    }
-
     let package = root.join("package.json");
-    if package.is_file() {
-        let (name, jobs) = node_jobs(&root, &package)?;
-        names.extend(name);
-        detected.push(("npm", jobs));
-    }
-
-    let pyproject = root.join("pyproject.toml");
-    let setup_cfg = root.join("setup.cfg");
-    if pyproject.is_file() || setup_cfg.is_file() || root.join("requirements.txt").is_file() {
-        let project = read_toml(&pyproject);
-        if let Some(name) = project
-            .as_ref()
-            .and_then(|v| toml_str(v, &["project", "name"]))
-        {
-            names.push(name);
+    let manifests = Manifests {
+        root: &root,
+        pyproject: read_toml(&root.join("pyproject.toml")),
+        setup_cfg: std::fs::read_to_string(root.join("setup.cfg")).unwrap_or_default(),
+        scripts: match package.is_file() {
+            true => read_json(&package)?
+                .get("scripts")
+                .and_then(|s| s.as_object())
+                .cloned(),
+            false => None,
+        },
+    };
+    let mut names = Vec::new();
+    let mut detected: Vec<(&str, Vec<Job>)> = Vec::new();
+    for eco in &table().ecosystem {
+        if !eco.markers.iter().any(|m| root.join(m).is_file()) {
+            continue;
         }
-        let setup = std::fs::read_to_string(&setup_cfg).unwrap_or_default();
-        let configured = |table: &str, files: &[&str], section: &str| {
-            project
-                .as_ref()
-                .and_then(|v| v.get("tool"))
-                .and_then(|t| t.get(table))
-                .is_some()
-                || files.iter().any(|f| root.join(f).is_file())
-                || setup.lines().any(|l| l.trim() == section)
-        };
-        let mut jobs = Vec::new();
-        if on_path("ruff") || configured("ruff", &["ruff.toml", ".ruff.toml"], "[ruff]") {
-            jobs.push(Job::new("ruff", "ruff check .", PYTHON_WATCH, &["ruff."]));
-        }
-        if on_path("mypy") || configured("mypy", &["mypy.ini", ".mypy.ini"], "[mypy]") {
-            jobs.push(Job::new("mypy", "mypy .", PYTHON_WATCH, &["mypy."]));
-        }
-        if on_path("pytest") || configured("pytest", &["pytest.ini"], "[tool:pytest]") {
-            jobs.push(Job::new(
-                "pytest",
-                "python3 -m pytest -q",
-                PYTHON_WATCH,
-                &["pytest.", "python."],
-            ));
-        }
-        detected.push(("py", jobs));
-    }
-
-    let go_mod = root.join("go.mod");
-    if go_mod.is_file() {
-        let module = std::fs::read_to_string(&go_mod).ok().and_then(|text| {
-            text.lines()
-                .find_map(|l| l.trim().strip_prefix("module "))
-                .map(|m| {
-                    m.trim()
-                        .trim_matches('"')
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("")
-                        .to_string()
-                })
-        });
-        names.extend(module.filter(|m| !m.is_empty()));
-        detected.push((
-            "go",
-            vec![
-                Job::new("build", "go build ./...", GO_WATCH, &["go."]),
-                Job::new("vet", "go vet ./...", GO_WATCH, &["go."]),
-                Job::new("test", "go test ./...", GO_WATCH, &["go.test-", "go."]),
-            ],
-        ));
+        names.extend(name_from(&root, &eco.name_from)?);
+        let watch: Vec<&str> = eco.watch.iter().map(String::as_str).collect();
+        let jobs = eco
+            .job
+            .iter()
+            .filter(|rule| manifests.holds(rule, on_path))
+            .map(|rule| {
+                let hints: Vec<&str> = rule.hints.iter().map(String::as_str).collect();
+                Job::new(&rule.name, &rule.command, &watch, &hints)
+            })
+            .collect();
+        detected.push((&eco.name, jobs));
     }
 
     let mut jobs: Vec<Job> = Vec::new();
@@ -258,54 +285,6 @@ fn replace_or_push(jobs: &mut Vec<Job>, job: Job) {
     }
 }
 
-/// package.json's name and its `tsc`, `lint`, `build` and `test` jobs.
-fn node_jobs(root: &Path, path: &Path) -> Result<(Option<String>, Vec<Job>), WatchError> {
-    let text = std::fs::read_to_string(path).map_err(|source| WatchError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| WatchError::Manifest {
-            path: path.to_path_buf(),
-            message: format!("not valid JSON ({e}), so its scripts are unknown"),
-        })?;
-    let name = manifest
-        .get("name")
-        .and_then(|n| n.as_str())
-        .map(str::to_string);
-    let scripts = manifest.get("scripts").and_then(|s| s.as_object());
-    let has = |s: &str| scripts.is_some_and(|m| m.contains_key(s));
-    let mut jobs = Vec::new();
-    if root.join("tsconfig.json").is_file() {
-        jobs.push(Job::new("tsc", "npx tsc --noEmit", NODE_WATCH, &["tsc."]));
-    }
-    if has("lint") {
-        jobs.push(Job::new(
-            "lint",
-            "npm run lint",
-            NODE_WATCH,
-            &["eslint.", "prettier.", "standard.", "tsc."],
-        ));
-    }
-    if has("build") {
-        jobs.push(Job::new(
-            "build",
-            "npm run build",
-            NODE_WATCH,
-            &["tsc.", "node.", "npm."],
-        ));
-    }
-    if has("test") {
-        jobs.push(Job::new(
-            "test",
-            "npm run test",
-            NODE_WATCH,
-            &["jest.", "vitest.", "mocha.", "tap.", "node.", "npm."],
-        ));
-    }
-    Ok((name, jobs))
-}
-
 /// A manifest that does not parse is not detection's problem: the job that reads
 /// it will report the error, which is what watching is for.
 fn read_toml(path: &Path) -> Option<toml::Value> {
@@ -353,6 +332,19 @@ mod tests {
 
     fn names(project: &Project) -> Vec<&str> {
         project.jobs.iter().map(|j| j.name.as_str()).collect()
+    }
+
+    #[test]
+    fn the_embedded_job_table_parses_and_every_ecosystem_has_jobs() {
+        let t: Table = toml::from_str(DETECT).unwrap();
+        assert!(t.ecosystem.len() >= 4);
+        for eco in &t.ecosystem {
+            assert!(
+                !eco.job.is_empty() && !eco.markers.is_empty(),
+                "{}",
+                eco.name
+            );
+        }
     }
 
     #[test]
@@ -645,7 +637,7 @@ hints = ["rust."]
 
     #[test]
     fn job_round_trips_through_toml() {
-        let job = Job::new("check", "cargo check", RUST_WATCH, &["rust."]);
+        let job = Job::new("check", "cargo check", &["**/*.rs", "Cargo.toml"], &["rust."]);
         let text = toml::to_string(&job).unwrap();
         assert_eq!(toml::from_str::<Job>(&text).unwrap(), job);
     }
