@@ -3,6 +3,7 @@
 //! the `Effect`s the loop must carry out (start a job, propose, apply...). No I/O
 //! here, so screens can be tested by feeding actions.
 
+use super::keymap::{Command, Keymap};
 use cars::analyze::{Analysis, Analyzer, Finding, Matcher, Options};
 use cars::rules::model::{Category, Level};
 use cars::watch::jobs::Job;
@@ -536,32 +537,33 @@ impl<'m> App<'m> {
             Mode::Normal => {}
         }
         let (project, job) = (self.current, self.project().current);
-        match key.code {
-            KeyCode::Char('q') => return vec![Effect::Quit],
-            KeyCode::Char('?') => self.mode = Mode::Help,
-            KeyCode::Down | KeyCode::Char('j') if self.focus == Pane::Detail => {
+        let Some(command) = Keymap::builtin().command(key.code) else {
+            return Vec::new();
+        };
+        match command {
+            Command::Quit => return vec![Effect::Quit],
+            Command::Help => self.mode = Mode::Help,
+            Command::Down if self.focus == Pane::Detail => {
                 self.detail_scroll = self.detail_scroll.saturating_add(1)
             }
-            KeyCode::Up | KeyCode::Char('k') if self.focus == Pane::Detail => {
+            Command::Up if self.focus == Pane::Detail => {
                 self.detail_scroll = self.detail_scroll.saturating_sub(1)
             }
-            KeyCode::Down | KeyCode::Char('j') => {
+            Command::Down => {
                 let n = self.visible().len();
                 if n > 0 {
                     self.selected = (self.selected + 1).min(n - 1);
                 }
                 self.detail_scroll = 0;
             }
-            KeyCode::Up | KeyCode::Char('k') => {
+            Command::Up => {
                 self.selected = self.selected.saturating_sub(1);
                 self.detail_scroll = 0;
             }
-            KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => {
-                self.selected = self.visible().len().saturating_sub(1)
-            }
-            KeyCode::Enter => self.focus = Pane::Detail,
-            KeyCode::Esc => {
+            Command::First => self.selected = 0,
+            Command::Last => self.selected = self.visible().len().saturating_sub(1),
+            Command::Open => self.focus = Pane::Detail,
+            Command::Back => {
                 self.focus = Pane::Findings;
                 if self.filter.is_some() || !self.search.is_empty() {
                     self.status = "showing all findings".into();
@@ -570,14 +572,14 @@ impl<'m> App<'m> {
                 self.filter = None;
                 self.selected = 0;
             }
-            KeyCode::Tab => {
+            Command::NextPane => {
                 self.focus = match self.focus {
                     Pane::Findings => Pane::Detail,
                     Pane::Detail => Pane::Output,
                     Pane::Output => Pane::Findings,
                 }
             }
-            KeyCode::Char('f') => {
+            Command::Filter => {
                 self.filter = match self.filter {
                     None => Some(FILTERS[0]),
                     Some(c) => FILTERS
@@ -592,8 +594,8 @@ impl<'m> App<'m> {
                     None => "showing all findings".into(),
                 };
             }
-            KeyCode::Char('/') => self.mode = Mode::Search(String::new()),
-            KeyCode::Char(' ') => {
+            Command::Search => self.mode = Mode::Search(String::new()),
+            Command::Pause => {
                 self.paused = !self.paused;
                 self.status = if self.paused {
                     "watching paused: file changes do not re-run jobs (space resumes)".into()
@@ -601,23 +603,20 @@ impl<'m> App<'m> {
                     "watching resumed".into()
                 };
             }
-            KeyCode::Char('R') | KeyCode::F(5) => return vec![Effect::Start { project, job }],
-            KeyCode::Char(c @ '1'..='9') => {
-                let i = c as usize - '1' as usize;
-                if i < self.project().jobs.len() {
-                    self.projects[project].current = i;
-                    self.selected = 0;
-                }
+            Command::Rerun => return vec![Effect::Start { project, job }],
+            Command::Job(i) if i < self.project().jobs.len() => {
+                self.projects[project].current = i;
+                self.selected = 0;
             }
-            KeyCode::Char(']') => {
+            Command::NextProject => {
                 self.current = (self.current + 1) % self.projects.len();
                 self.selected = 0;
             }
-            KeyCode::Char('[') => {
+            Command::PreviousProject => {
                 self.current = (self.current + self.projects.len() - 1) % self.projects.len();
                 self.selected = 0;
             }
-            KeyCode::Char('p') => {
+            Command::Propose => {
                 return self.on_finding(|session, finding| Effect::Propose {
                     project,
                     job,
@@ -625,7 +624,7 @@ impl<'m> App<'m> {
                     finding,
                 })
             }
-            KeyCode::Char('a') => {
+            Command::Approve => {
                 if self.busy.is_some() {
                     self.status = "wait: an apply is still validating".into();
                     return Vec::new();
@@ -647,7 +646,7 @@ impl<'m> App<'m> {
                     None => self.status = "no patch for this finding yet: press p".into(),
                 }
             }
-            KeyCode::Char('r') => match self.first_patch() {
+            Command::Reject => match self.first_patch() {
                 Some((session, patch, _, _)) => {
                     return vec![Effect::Reject {
                         project,
@@ -657,7 +656,7 @@ impl<'m> App<'m> {
                 }
                 None => self.status = "no patch to reject".into(),
             },
-            KeyCode::Char('H') if self.busy.is_none() => {
+            Command::Heal if self.busy.is_none() => {
                 // Heal runs the job's command itself, round after round; the job
                 // re-runs when it is done.
                 self.busy = Some(format!(
@@ -667,7 +666,7 @@ impl<'m> App<'m> {
                 self.status = self.busy.clone().unwrap_or_default();
                 return vec![Effect::Heal { project, job }];
             }
-            KeyCode::Char('u') if self.busy.is_none() => {
+            Command::Undo if self.busy.is_none() => {
                 // Undo re-runs the job when it is done: file changes wait meanwhile.
                 self.busy = Some("undoing the last applied patch".into());
                 return vec![Effect::Undo { project, job }];

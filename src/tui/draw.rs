@@ -11,33 +11,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 
-/// Keys and what they do, for the help overlay and the footer.
-pub const KEYS: &[(&str, &str)] = &[
-    (
-        "↑ ↓ j k",
-        "move in the findings (scroll in the detail pane)",
-    ),
-    ("Enter / Tab", "open the detail / next pane"),
-    ("p", "propose a patch for the finding"),
-    (
-        "a",
-        "approve: apply, re-run the job to validate, keep or roll back",
-    ),
-    ("r", "reject the proposed patch"),
-    ("u", "undo the last applied patch"),
-    (
-        "H",
-        "heal: run, fix what the auto gate allows, validate, repeat",
-    ),
-    ("f", "filter by category (cycles); Esc shows all again"),
-    ("/", "search findings; Esc clears the search and the filter"),
-    ("1-9", "switch job"),
-    ("[ ]", "switch project"),
-    ("R / F5", "re-run the job now"),
-    ("space", "pause or resume watching"),
-    ("q / Ctrl-C", "quit"),
-];
-
 /// NO_COLOR drops colours, not emphasis: bold and reverse video stay.
 fn style(app: &App, s: Style) -> Style {
     if app.color {
@@ -412,7 +385,8 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
 fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     // Keys in a column, what they do wrapped beside them: fits 80 columns and wider.
     let width = 72.min(area.width);
-    let key_width = KEYS
+    let keys = &super::keymap::Keymap::builtin().help;
+    let key_width = keys
         .iter()
         .map(|(k, _)| k.chars().count())
         .max()
@@ -421,9 +395,9 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     // Inside the borders: one space, the key column, the text.
     let text_width = (width as usize).saturating_sub(2 + 1 + key_width).max(10);
     let mut lines: Vec<Line> = Vec::new();
-    for (k, what) in KEYS {
+    for (k, what) in keys {
         for (i, row) in wrap_words(what, text_width).into_iter().enumerate() {
-            let key = if i == 0 { *k } else { "" };
+            let key = if i == 0 { k.as_str() } else { "" };
             lines.push(Line::from(format!(" {key:<key_width$}{row}")));
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod draw;
+pub mod keymap;
 
 use app::{Action, App, Effect, PatchView};
 use cars::fix::template::Templates;

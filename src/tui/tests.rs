@@ -447,7 +447,7 @@ fn the_help_box_is_cut_off_at_80_columns() {
     for (w, h) in [(80, 24), (120, 32)] {
         let s = screen(&app, w, h);
         // Every word of every key's text is on the screen.
-        for (_, what) in draw::KEYS {
+        for (_, what) in &super::keymap::Keymap::builtin().help {
             for word in what.split_whitespace() {
                 assert!(s.contains(word), "`{word}` is missing at {w}x{h}:\n{s}");
             }

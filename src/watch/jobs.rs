@@ -637,7 +637,12 @@ hints = ["rust."]
 
     #[test]
     fn job_round_trips_through_toml() {
-        let job = Job::new("check", "cargo check", &["**/*.rs", "Cargo.toml"], &["rust."]);
+        let job = Job::new(
+            "check",
+            "cargo check",
+            &["**/*.rs", "Cargo.toml"],
+            &["rust."],
+        );
         let text = toml::to_string(&job).unwrap();
         assert_eq!(toml::from_str::<Job>(&text).unwrap(), job);
     }
