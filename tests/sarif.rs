@@ -115,6 +115,10 @@ fn sarif_of_every_example_log_passes_githubs_ingestion_rules() {
     let problems: Vec<&str> = stdout
         .lines()
         .filter(|l| l.contains(": error ") || l.contains(": warning "))
+        // SARIF2005 asks for the tool's informationUri. cars has no published home
+        // yet (no `repository` in Cargo.toml), and a made-up address would be worse
+        // than none; with one set, this warning counts again.
+        .filter(|l| !(env!("CARGO_PKG_REPOSITORY").is_empty() && l.contains("SARIF2005")))
         .collect();
     assert!(
         out.status.success() && problems.is_empty(),
@@ -141,9 +145,14 @@ fn sarif_rules_have_a_name_unlike_their_id_a_full_description_and_help() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/logs/github-actions-cargo.log"),
     );
     let driver = &v["runs"][0]["tool"]["driver"];
-    assert!(driver["informationUri"]
-        .as_str()
-        .is_some_and(|u| u.starts_with("https://")));
+    // Links go to `repository` of Cargo.toml; none is set, and none is made up.
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    assert_eq!(
+        driver["informationUri"].as_str(),
+        (!repository.is_empty())
+            .then(|| format!("{repository}#readme"))
+            .as_deref()
+    );
     let rules = driver["rules"].as_array().unwrap();
     assert!(!rules.is_empty());
     for rule in rules {
@@ -157,10 +166,12 @@ fn sarif_rules_have_a_name_unlike_their_id_a_full_description_and_help() {
     }
     // Built-in rules link to their definition.
     let e0308 = rules.iter().find(|r| r["id"] == "rust.E0308").unwrap();
-    assert!(e0308["helpUri"]
-        .as_str()
-        .unwrap()
-        .ends_with("/patterns/rust.toml"));
+    if !repository.is_empty() {
+        assert!(e0308["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/patterns/rust.toml"));
+    }
     assert!(e0308["fullDescription"]["text"]
         .as_str()
         .unwrap()

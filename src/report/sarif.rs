@@ -10,12 +10,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-/// Where cars is documented: `repository` in Cargo.toml when set.
-const PROJECT_URI: &str = if env!("CARGO_PKG_REPOSITORY").is_empty() {
-    "https://github.com/cars-dev/cars"
-} else {
-    env!("CARGO_PKG_REPOSITORY")
-};
+/// Where cars is documented: `repository` in Cargo.toml. None is set yet, and no
+/// address is made up: without it the driver has no `informationUri`.
+const PROJECT_URI: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// What SARIF says about a rule: the built-in rule's own explanation when it is one,
 /// else the explanation of its first finding.
@@ -71,6 +68,7 @@ fn descriptor(f: &Finding, doc: Option<&RuleDoc>) -> Value {
     let explanation = doc.map_or(f.explanation.as_str(), |d| d.explanation.as_str());
     let help_uri = doc
         .and_then(|d| d.file)
+        .filter(|_| !PROJECT_URI.is_empty())
         .map(|file| format!("{PROJECT_URI}/blob/main/patterns/{file}"));
     let mut help_text = explanation.to_string();
     let mut help_markdown = md::inline(explanation);
@@ -184,16 +182,19 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             })
         })
         .collect();
+    let mut driver = json!({
+        "name": "cars",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    if !PROJECT_URI.is_empty() {
+        driver["informationUri"] = json!(format!("{PROJECT_URI}#readme"));
+    }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "cars",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": format!("{PROJECT_URI}#readme"),
-                "rules": rules,
-            }},
+            "tool": {"driver": driver},
             "results": results,
         }],
     });
