@@ -121,8 +121,16 @@ fn check(files: Vec<PathBuf>) -> anyhow::Result<Outcome> {
         }
     }
     if errors > 0 {
-        anyhow::bail!("{errors} problem(s) in {total} rule(s)");
+        anyhow::bail!(
+            "{} in {}",
+            cars::report::plural(errors as u64, "problem"),
+            cars::report::plural(total as u64, "rule")
+        );
     }
-    writeln!(out, "ok: {total} rule(s) valid, all samples match")?;
+    writeln!(
+        out,
+        "ok: {} valid, all samples match",
+        cars::report::plural(total as u64, "rule")
+    )?;
     Ok(Outcome::Clean)
 }
