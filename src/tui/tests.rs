@@ -648,3 +648,48 @@ fn job_hints_reorder_findings_only_in_the_tui() {
         ids(&stored)
     );
 }
+
+#[test]
+fn the_tui_takes_the_cli_and_repl_gate_decision_band_by_band() {
+    // The same three bands as tests/loop.rs `the_cli_and_the_repl_take_the_same_gate_decision`:
+    // rustc's one-alternative suggestion (0.80) is plainly approvable, approvable only
+    // when confirmed (the CLI's --force, the REPL's `approve P force`), or report only.
+    for (gates, plain, forced) in [
+        ((0.9, 0.75, 0.6), true, true),
+        ((0.95, 0.85, 0.7), false, true),
+        ((0.99, 0.95, 0.9), false, false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), SOURCE).unwrap();
+        let rules = RuleSet::builtin().unwrap();
+        let matcher = Matcher::new(&rules);
+        let opts = Options::default();
+        let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+        let mut h = Harness::new(dir.path());
+        h.executor.gates = cars::repair::Gates {
+            auto: gates.0,
+            approve: gates.1,
+            force: gates.2,
+        };
+        replay(&mut app, &mut h);
+        let effects = app.update(key('p'));
+        assert!(h.run(&mut app, effects).is_empty());
+        let approved =
+            |e: &[Effect], f: bool| matches!(e, [Effect::Approve { force, .. }] if *force == f);
+        let effects = app.update(key('a'));
+        assert_eq!(approved(&effects, false), plain, "{gates:?}: {effects:?}");
+        if !plain {
+            let effects = app.update(key('A'));
+            assert_eq!(
+                approved(&effects, true),
+                forced,
+                "{gates:?}: {}",
+                app.status
+            );
+            if !forced {
+                assert!(app.status.contains("report-only"), "{}", app.status);
+            }
+        }
+    }
+}
