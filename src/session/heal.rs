@@ -114,6 +114,16 @@ pub struct HealReport {
     pub elapsed_ms: u64,
 }
 
+/// One patch tried, and what the loop needs to know of it.
+struct Tried {
+    attempt: Attempt,
+    message: String,
+    why: String,
+    kept: bool,
+    /// The validation run passed: healing is done.
+    passes: bool,
+}
+
 /// What one run of the command showed.
 #[derive(Debug, Clone, Default)]
 struct RunState {
@@ -207,66 +217,21 @@ impl Session {
             }
             let mut quit = false;
             for p in candidates {
-                let finding = self.store.finding(session, &p.patch.finding)?;
-                let mut attempt = Attempt {
-                    patch: p.id.clone(),
-                    finding: finding.id.clone(),
-                    message: finding.message.clone(),
-                    outcome: String::new(),
-                    kept: false,
+                let Some(attempt) =
+                    self.heal_attempt(session, &p, &how, reviewer, runner, progress)?
+                else {
+                    quit = true;
+                    break;
                 };
-                if opts.ask {
-                    match reviewer.review(&p) {
-                        Answer::Yes => {}
-                        Answer::No => {
-                            self.reject(&p.id, Some("declined during heal"), "heal")?;
-                            attempt.outcome = "rejected".into();
-                            why_not
-                                .push((finding.message.clone(), format!("you declined {}", p.id)));
-                            round.attempts.push(attempt);
-                            continue;
-                        }
-                        Answer::Quit => {
-                            quit = true;
-                            break;
-                        }
-                    }
+                if !attempt.kept {
+                    why_not.push((attempt.message.clone(), attempt.why.clone()));
                 }
-                match self.approve(&p, &how, runner, progress) {
-                    Ok(report) => {
-                        let verdict = report.validation.as_ref().map(|v| &v.verdict);
-                        attempt.kept = !report.rolled_back;
-                        attempt.outcome = match verdict {
-                            _ if !report.rolled_back => "kept".into(),
-                            Some(Verdict::StillFailing { reason }) => {
-                                format!("rolled back: {reason}")
-                            }
-                            _ => "rolled back".into(),
-                        };
-                        if !attempt.kept {
-                            why_not.push((finding.message.clone(), attempt.outcome.clone()));
-                        }
-                        kept_since_run |= attempt.kept;
-                        let now_passes = matches!(verdict, Some(Verdict::Passed));
-                        round.attempts.push(attempt);
-                        if now_passes {
-                            passed = true;
-                            break;
-                        }
-                    }
-                    Err(SessionError::Refused { refusal, .. }) => {
-                        attempt.outcome = format!("refused: {refusal}");
-                        why_not.push((finding.message.clone(), attempt.outcome.clone()));
-                        round.attempts.push(attempt);
-                    }
-                    Err(SessionError::Repair(e))
-                        if !matches!(e, crate::repair::RepairError::Store(_)) =>
-                    {
-                        attempt.outcome = format!("refused: {e}");
-                        why_not.push((finding.message.clone(), attempt.outcome.clone()));
-                        round.attempts.push(attempt);
-                    }
-                    Err(e) => return Err(e),
+                kept_since_run |= attempt.kept;
+                let now_passes = attempt.passes;
+                round.attempts.push(attempt.attempt);
+                if now_passes {
+                    passed = true;
+                    break;
                 }
             }
             round.elapsed_ms = round_started.elapsed().as_millis() as u64;
@@ -323,6 +288,67 @@ impl Session {
             undone,
             elapsed_ms: started.elapsed().as_millis() as u64,
         })
+    }
+
+    /// Offers one patch (to the reviewer, when asking) and applies it with validation.
+    /// `None` when the reviewer quits. A refusal is an outcome, not an error.
+    fn heal_attempt(
+        &mut self,
+        session: i64,
+        p: &StoredPatch,
+        how: &Approve,
+        reviewer: &mut dyn Reviewer,
+        runner: &dyn CommandRunner,
+        progress: &dyn Progress,
+    ) -> Result<Option<Tried>> {
+        let finding = self.store.finding(session, &p.patch.finding)?;
+        let tried = |outcome: String, kept: bool, why: String, passes: bool| Tried {
+            attempt: Attempt {
+                patch: p.id.clone(),
+                finding: finding.id.clone(),
+                message: finding.message.clone(),
+                outcome,
+                kept,
+            },
+            message: finding.message.clone(),
+            why,
+            kept,
+            passes,
+        };
+        if !how.auto {
+            match reviewer.review(p) {
+                Answer::Yes => {}
+                Answer::No => {
+                    self.reject(&p.id, Some("declined during heal"), "heal")?;
+                    let why = format!("you declined {}", p.id);
+                    return Ok(Some(tried("rejected".into(), false, why, false)));
+                }
+                Answer::Quit => return Ok(None),
+            }
+        }
+        let refused = |why: String| Ok(Some(tried(why.clone(), false, why, false)));
+        match self.approve(p, how, runner, progress) {
+            Ok(report) => {
+                let verdict = report.validation.as_ref().map(|v| &v.verdict);
+                let outcome = match verdict {
+                    _ if !report.rolled_back => "kept".to_string(),
+                    Some(Verdict::StillFailing { reason }) => format!("rolled back: {reason}"),
+                    _ => "rolled back".into(),
+                };
+                let passes = matches!(verdict, Some(Verdict::Passed));
+                Ok(Some(tried(
+                    outcome.clone(),
+                    !report.rolled_back,
+                    outcome,
+                    passes,
+                )))
+            }
+            Err(SessionError::Refused { refusal, .. }) => refused(format!("refused: {refusal}")),
+            Err(SessionError::Repair(e)) if !matches!(e, crate::repair::RepairError::Store(_)) => {
+                refused(format!("refused: {e}"))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs the command once as a recorded session.
