@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
-pub enum Format {
+pub enum ExportFormatArg {
     /// GitHub-flavoured markdown: summary tables, findings, diffs, decisions, outcomes
     #[default]
     Markdown,
@@ -28,7 +28,7 @@ passed on a later try counts as failed and as validated.")]
 pub struct ExportArgs {
     /// Output format
     #[arg(short, long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ExportFormatArg,
 
     /// Write to FILE (replaced atomically) instead of stdout
     #[arg(short, long, value_name = "FILE")]
@@ -44,9 +44,9 @@ pub fn run(args: ExportArgs, store_dir: Option<&std::path::Path>) -> anyhow::Res
     let id = store.resolve_session(args.session)?;
     let report = SessionReport::load(&store, id)?;
     let format = match args.format {
-        Format::Markdown => ExportFormat::Markdown,
-        Format::Json => ExportFormat::Json,
-        Format::Text => ExportFormat::Text,
+        ExportFormatArg::Markdown => ExportFormat::Markdown,
+        ExportFormatArg::Json => ExportFormat::Json,
+        ExportFormatArg::Text => ExportFormat::Text,
     };
     match &args.output {
         Some(path) => {
