@@ -46,6 +46,9 @@ _cars() {
             cars,history)
                 cmd="cars__subcmd__history"
                 ;;
+            cars,learn)
+                cmd="cars__subcmd__learn"
+                ;;
             cars,list)
                 cmd="cars__subcmd__list"
                 ;;
@@ -109,6 +112,9 @@ _cars() {
             cars__subcmd__help,history)
                 cmd="cars__subcmd__help__subcmd__history"
                 ;;
+            cars__subcmd__help,learn)
+                cmd="cars__subcmd__help__subcmd__learn"
+                ;;
             cars__subcmd__help,list)
                 cmd="cars__subcmd__help__subcmd__list"
                 ;;
@@ -142,11 +148,53 @@ _cars() {
             cars__subcmd__help,watch)
                 cmd="cars__subcmd__help__subcmd__watch"
                 ;;
+            cars__subcmd__help__subcmd__learn,export)
+                cmd="cars__subcmd__help__subcmd__learn__subcmd__export"
+                ;;
+            cars__subcmd__help__subcmd__learn,import)
+                cmd="cars__subcmd__help__subcmd__learn__subcmd__import"
+                ;;
+            cars__subcmd__help__subcmd__learn,reset)
+                cmd="cars__subcmd__help__subcmd__learn__subcmd__reset"
+                ;;
+            cars__subcmd__help__subcmd__learn,stats)
+                cmd="cars__subcmd__help__subcmd__learn__subcmd__stats"
+                ;;
             cars__subcmd__help__subcmd__rules,check)
                 cmd="cars__subcmd__help__subcmd__rules__subcmd__check"
                 ;;
             cars__subcmd__help__subcmd__rules,list)
                 cmd="cars__subcmd__help__subcmd__rules__subcmd__list"
+                ;;
+            cars__subcmd__learn,export)
+                cmd="cars__subcmd__learn__subcmd__export"
+                ;;
+            cars__subcmd__learn,help)
+                cmd="cars__subcmd__learn__subcmd__help"
+                ;;
+            cars__subcmd__learn,import)
+                cmd="cars__subcmd__learn__subcmd__import"
+                ;;
+            cars__subcmd__learn,reset)
+                cmd="cars__subcmd__learn__subcmd__reset"
+                ;;
+            cars__subcmd__learn,stats)
+                cmd="cars__subcmd__learn__subcmd__stats"
+                ;;
+            cars__subcmd__learn__subcmd__help,export)
+                cmd="cars__subcmd__learn__subcmd__help__subcmd__export"
+                ;;
+            cars__subcmd__learn__subcmd__help,help)
+                cmd="cars__subcmd__learn__subcmd__help__subcmd__help"
+                ;;
+            cars__subcmd__learn__subcmd__help,import)
+                cmd="cars__subcmd__learn__subcmd__help__subcmd__import"
+                ;;
+            cars__subcmd__learn__subcmd__help,reset)
+                cmd="cars__subcmd__learn__subcmd__help__subcmd__reset"
+                ;;
+            cars__subcmd__learn__subcmd__help,stats)
+                cmd="cars__subcmd__learn__subcmd__help__subcmd__stats"
                 ;;
             cars__subcmd__rules,check)
                 cmd="cars__subcmd__rules__subcmd__check"
@@ -173,7 +221,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust learn rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -431,7 +479,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust rules completions help"
+            opts="analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust learn rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,6 +621,76 @@ _cars() {
         cars__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__learn)
+            opts="stats reset export import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__learn__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__learn__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__learn__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__learn__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -786,6 +904,188 @@ _cars() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn)
+            opts="-h --store --help stats reset export import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__export)
+            opts="-h --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__help)
+            opts="stats reset export import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__help__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__import)
+            opts="-h --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__reset)
+            opts="-h --rule --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__stats)
+            opts="-h --format --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;

@@ -74,7 +74,7 @@ fn main() {
             ..Default::default()
         };
         let session = store.record_session(&analysis, &meta).unwrap();
-        let proposals = repair::propose(&mut store, session, &[], &templates).unwrap();
+        let proposals = repair::propose(&mut store, session, &[], &templates, None).unwrap();
         let opts = ApplyOptions {
             validate: Some(case.command.clone()),
             timeout: Duration::from_secs(300),
@@ -242,7 +242,7 @@ fn bench_patch(matcher: &Matcher, templates: &Templates) {
         .record_session(&analysis, &SessionMeta::default())
         .unwrap();
     let started = Instant::now();
-    let proposals = repair::propose(&mut store, session, &[], templates).unwrap();
+    let proposals = repair::propose(&mut store, session, &[], templates, None).unwrap();
     let elapsed = started.elapsed();
     println!(
         "\ncars patch on a {}-finding session: {} patches in {:.1} ms",

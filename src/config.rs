@@ -466,6 +466,16 @@ pub fn template_dirs(project_root: &Path, project_trusted: bool) -> Vec<(PathBuf
     dirs
 }
 
+/// Where cars keeps what is the user's, not a project's (the trust list, the
+/// knowledge base): `CARS_DATA_DIR`, else `cars/` in the user's data dir.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("CARS_DATA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("cars")))
+        .unwrap_or_else(|| std::env::temp_dir().join("cars"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod config;
 pub mod exec;
 pub mod fix;
+pub mod learn;
 pub mod log;
 pub mod policy;
 pub mod repair;

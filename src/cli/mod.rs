@@ -9,6 +9,7 @@ mod export;
 mod heal;
 mod history;
 mod inspect;
+mod learn;
 mod patch;
 mod rules;
 mod run;
@@ -74,6 +75,9 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Trust this project's own cars configuration (gates, jobs, rules, templates)
     Trust(trust::TrustArgs),
+    /// What cars learned from outcomes: success rates; reset, export, import
+    #[command(subcommand)]
+    Learn(learn::LearnCommand),
     /// List, check and test the error rules
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -116,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Config(args) => config::run(args, store),
         Command::Trust(args) => trust::run(args, store),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Learn(cmd) => learn::run(cmd),
         Command::Completions(args) => completions::run(args),
     };
     match result {

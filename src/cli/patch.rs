@@ -36,12 +36,11 @@ pub struct PatchArgs {
 }
 
 pub fn run(args: PatchArgs, store_dir: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
-    let mut store = crate::front::open_store(store_dir)?;
-    let session = store.resolve_session(args.session)?;
-    let root = store.project_root.clone();
-    let config = crate::front::load_config(&root)?;
-    let templates = crate::front::load_templates(&root, &config)?;
-    let proposals = cars::repair::propose(&mut store, session, &args.findings, &templates)?;
+    let cwd = std::env::current_dir()?;
+    let mut session = crate::front::open_session(&cwd, store_dir)?;
+    session.select(args.session)?;
+    let proposals = session.propose(&args.findings)?;
+    let config = &session.config;
     let stdout = std::io::stdout();
     let to_terminal = stdout.is_terminal();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -81,7 +80,7 @@ pub fn run(args: PatchArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
         PatchFormat::Json => {
             let doc = serde_json::json!({
                 "schema": "cars/patches/v1",
-                "session": session,
+                "session": session.current()?,
                 "patches": proposals.patches.iter().map(|p| serde_json::json!({
                     "id": p.id,
                     "status": p.status,
@@ -91,6 +90,7 @@ pub fn run(args: PatchArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
                     "strategy": p.patch.strategy,
                     "origin": p.patch.origin,
                     "confidence": p.patch.confidence,
+                    "calibration": p.calibration,
                     "rationale": p.patch.rationale,
                     "files": p.patch.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
                     "diff": p.patch.unified_diff(),

@@ -97,6 +97,9 @@ pub fn open_session(
     let session = cars::session::Session::open(dir, store_dir)?;
     report_recovered(&session.recovered);
     warn_withheld(&session.config);
+    if let Some(why) = &session.learn_error {
+        eprintln!("cars: warning: {why}");
+    }
     Ok(session)
 }
 

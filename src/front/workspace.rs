@@ -241,6 +241,17 @@ impl Workspace {
     pub fn explain(&mut self, id: &str, out: &mut dyn Write) -> anyhow::Result<()> {
         let f = self.finding(id)?;
         detail::write_explain(&f, out)?;
+        let session = self.session()?;
+        let patches: Vec<_> = self
+            .engine
+            .store
+            .patches(session)?
+            .into_iter()
+            .filter(|p| p.patch.finding == f.id)
+            .collect();
+        for p in &patches {
+            detail::write_calibration(p, out)?;
+        }
         Ok(())
     }
 

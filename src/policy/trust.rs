@@ -118,12 +118,7 @@ pub struct TrustStore {
 
 /// `$CARS_DATA_DIR/trust.json`, else `cars/trust.json` in the user's data dir.
 pub fn default_path() -> PathBuf {
-    let base = std::env::var_os("CARS_DATA_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("cars")))
-        .unwrap_or_else(|| std::env::temp_dir().join("cars"));
-    base.join("trust.json")
+    crate::config::data_dir().join("trust.json")
 }
 
 impl TrustStore {

@@ -248,6 +248,7 @@ pub fn propose(
     session: i64,
     ids: &[String],
     templates: &crate::fix::template::Templates,
+    knowledge: Option<&crate::learn::Knowledge>,
 ) -> Result<Proposals> {
     let policy = policy_of(store)?;
     let findings = if ids.is_empty() {
@@ -300,7 +301,19 @@ pub fn propose(
                         });
                         continue;
                     }
-                    let id = store.save_patch(session, &p)?;
+                    // The source's base confidence, moved by its history on this rule.
+                    let mut p = p;
+                    let calibration = match knowledge {
+                        Some(kb) => {
+                            let source = crate::learn::source_key(&p.provenance);
+                            kb.calibrate(p.confidence, &source, &p.rule).ok()
+                        }
+                        None => None,
+                    };
+                    if let Some(c) = &calibration {
+                        p.confidence = c.result;
+                    }
+                    let id = store.save_calibrated_patch(session, &p, calibration.as_ref())?;
                     out.patches.push(store.patch(session, &id)?);
                 }
             }

@@ -122,6 +122,39 @@ pub fn write_explain(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// How a patch's confidence was arrived at: the source's base, its history on the
+/// rule, the lower bound before and after, and the result the gates compare.
+pub fn write_calibration(p: &crate::store::StoredPatch, out: &mut dyn Write) -> io::Result<()> {
+    let source = crate::learn::source_key(&p.patch.provenance);
+    match &p.calibration {
+        None => writeln!(
+            out,
+            "{} ({source}): confidence {:.2}, not calibrated.",
+            p.id, p.patch.confidence
+        ),
+        Some(c) if c.successes + c.failures == 0 => writeln!(
+            out,
+            "{} ({source}): confidence {:.2}, the source's own; no history on {} yet.",
+            p.id, c.result, p.patch.rule
+        ),
+        Some(c) => writeln!(
+            out,
+            "{} ({source}): base {:.2}; history on {}: {} worked, {} failed (weighted {:.1} of {:.1}); \
+             lower bound {:.2} -> {:.2}; confidence {:.2}.",
+            p.id,
+            c.base,
+            p.patch.rule,
+            c.successes,
+            c.failures,
+            c.k,
+            c.n,
+            c.prior_bound,
+            c.bound,
+            c.result
+        ),
+    }
+}
+
 /// Findings grouped by category, severity or step: `key: E1 E4`.
 pub fn write_grouped(findings: &[Finding], by: &str, out: &mut dyn Write) -> io::Result<()> {
     let mut groups: std::collections::BTreeMap<String, Vec<&str>> = Default::default();

@@ -299,6 +299,34 @@ pub fn format_time(ms: i64) -> String {
     )
 }
 
+/// `cars learn stats`: success rates with their counts.
+pub fn write_rates(
+    rows: &[crate::learn::Rate],
+    width: Option<u16>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut t = table(
+        &["", "worked", "failed", "no evidence", "success rate"],
+        width,
+    );
+    for r in rows {
+        let n = r.successes + r.failures;
+        let rate = if n == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.0}%", 100.0 * r.successes as f64 / n as f64)
+        };
+        t.add_row([
+            r.key.clone(),
+            r.successes.to_string(),
+            r.failures.to_string(),
+            r.neutral.to_string(),
+            rate,
+        ]);
+    }
+    writeln!(out, "{t}")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -126,6 +126,10 @@ pub struct Session {
     current: Option<i64>,
     rules: Option<RuleSet>,
     templates: Option<Templates>,
+    /// The user's knowledge base (outcomes -> calibrated confidence); `None` when it
+    /// cannot be opened, with why in `learn_error`.
+    knowledge: Option<crate::learn::Knowledge>,
+    pub learn_error: Option<String>,
 }
 
 impl Session {
@@ -138,6 +142,10 @@ impl Session {
         let recovered = repair::recover(&mut store)?;
         let config = Config::load(&location.project_root)?;
         let current = store.latest_session().ok();
+        let (knowledge, learn_error) = match crate::learn::Knowledge::open_default() {
+            Ok(k) => (Some(k), None),
+            Err(e) => (None, Some(format!("{e}; confidences are not calibrated"))),
+        };
         Ok(Session {
             store,
             config,
@@ -145,6 +153,8 @@ impl Session {
             current,
             rules: None,
             templates: None,
+            knowledge,
+            learn_error,
         })
     }
 
@@ -269,7 +279,13 @@ impl Session {
         let session = self.current()?;
         self.templates()?;
         let templates = self.templates.as_ref().expect("loaded above");
-        Ok(repair::propose(&mut self.store, session, ids, templates)?)
+        Ok(repair::propose(
+            &mut self.store,
+            session,
+            ids,
+            templates,
+            self.knowledge.as_ref(),
+        )?)
     }
 
     /// A patch by id: the current session's, else the newest with that id.
@@ -373,7 +389,33 @@ impl Session {
             matcher.as_ref(),
         );
         progress.done();
-        Ok(report?)
+        let report = report?;
+        let kind = match (&report.validation, report.rolled_back) {
+            (None, _) => crate::learn::Kind::Approved,
+            (Some(_), true) => crate::learn::Kind::ValidationFailed,
+            (Some(_), false) => crate::learn::Kind::Validated,
+        };
+        self.learn(patch, kind);
+        Ok(report)
+    }
+
+    /// Records what happened to `patch` in the knowledge base. Learning is best
+    /// effort: a knowledge base that cannot be written never fails the repair.
+    fn learn(&self, patch: &StoredPatch, kind: crate::learn::Kind) {
+        if let Some(kb) = &self.knowledge {
+            let _ = kb.record(&crate::learn::Outcome {
+                project: self.root().display().to_string(),
+                rule: patch.patch.rule.clone(),
+                source: crate::learn::source_key(&patch.patch.provenance),
+                kind,
+                at: crate::store::now_ms(),
+            });
+        }
+    }
+
+    /// The knowledge base, if it could be opened.
+    pub fn knowledge(&self) -> Option<&crate::learn::Knowledge> {
+        self.knowledge.as_ref()
     }
 
     /// Rejects a proposed (or failed) patch.
@@ -386,6 +428,7 @@ impl Session {
             });
         }
         self.store.reject(p.key, reason, actor)?;
+        self.learn(&p, crate::learn::Kind::Rejected);
         Ok(p)
     }
 
@@ -409,6 +452,7 @@ impl Session {
             }
         };
         let report = repair::rollback(&mut self.store, &lock, &stored, force)?;
+        self.learn(&stored, crate::learn::Kind::RolledBack);
         Ok((stored, report))
     }
 

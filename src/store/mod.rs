@@ -251,6 +251,17 @@ pub struct StoredPatch {
     pub created_at: i64,
     pub status: PatchStatus,
     pub patch: Patch,
+    /// How learning arrived at `patch.confidence` (None: not calibrated).
+    pub calibration: Option<crate::learn::Calibration>,
+}
+
+/// A patch as the store keeps it: the patch and how its confidence was calibrated.
+#[derive(Serialize, serde::Deserialize)]
+struct PatchData {
+    #[serde(flatten)]
+    patch: Patch,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calibration: Option<crate::learn::Calibration>,
 }
 
 /// The original state of one file, taken before an application writes it.
@@ -660,8 +671,21 @@ impl Store {
     /// Saves a proposed patch and returns its id (`P<n>`). Proposing the same change
     /// for the same finding again returns the existing id.
     pub fn save_patch(&mut self, session: i64, patch: &Patch) -> Result<String> {
+        self.save_calibrated_patch(session, patch, None)
+    }
+
+    /// `save_patch`, with how its confidence was calibrated.
+    pub fn save_calibrated_patch(
+        &mut self,
+        session: i64,
+        patch: &Patch,
+        calibration: Option<&crate::learn::Calibration>,
+    ) -> Result<String> {
         let finding_seq = parse_id(&patch.finding, 'E')?;
-        let data = to_json(patch)?;
+        let data = to_json(&PatchData {
+            patch: patch.clone(),
+            calibration: calibration.copied(),
+        })?;
         let existing = self
             .query_patches_where(
                 "WHERE session_id = ?1 AND finding_seq = ?2 AND status = 'proposed'",
@@ -779,13 +803,15 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (key, session, seq, created_at, status, data) = row.map_err(|e| self.err(e))?;
+            let data: PatchData = from_json(&data)?;
             out.push(StoredPatch {
                 key,
                 session,
                 id: format!("P{seq}"),
                 created_at,
                 status: PatchStatus::parse(&status)?,
-                patch: from_json(&data)?,
+                patch: data.patch,
+                calibration: data.calibration,
             });
         }
         Ok(out)

@@ -179,11 +179,14 @@ impl Executor {
             } => {
                 let (templates, gates) = (self.templates.clone(), self.gates);
                 self.off_thread(project, move |store| {
+                    // Learning is best effort here as in the engine session.
+                    let knowledge = cars::learn::Knowledge::open_default().ok();
                     let p = repair::propose(
                         store,
                         session,
                         std::slice::from_ref(&finding),
                         &templates,
+                        knowledge.as_ref(),
                     )?;
                     let result = if p.patches.is_empty() {
                         Err(p

@@ -59,6 +59,11 @@ struct Harness {
 
 impl Harness {
     fn new(root: &Path) -> Harness {
+        // The executor's engine calls keep the user's data (the knowledge base) in a
+        // temp dir, never in the developer's own data dir.
+        static DATA: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        let data = DATA.get_or_init(|| tempfile::tempdir().unwrap());
+        std::env::set_var("CARS_DATA_DIR", data.path());
         let loc = cars::store::StoreLocation {
             dir: root.join(".store"),
             project_root: root.to_path_buf(),

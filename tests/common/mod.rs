@@ -115,6 +115,7 @@ impl Project {
             // Validation builds go to the project's own target/.
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARS_STORE")
+            .env_remove("CARS_DATA_DIR")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -1,0 +1,84 @@
+//! The learning engine end to end: outcomes recorded by real applies, and imported
+//! ones, move a fix source's confidence across the gates, in both directions.
+
+mod common;
+
+use common::{text, Project};
+
+const LOG: &str = "error[E0425]: cannot find value `coutn` in this scope\n --> src/main.rs:3:20\n  |\n3 |     println!(\"{}\", coutn);\n  |                    ^^^^^\n  |\nhelp: a local variable with a similar name exists\n  |\n3 -     println!(\"{}\", coutn);\n3 +     println!(\"{}\", count);\n  |\n";
+const MAIN: &str = "fn main() {\n    let count = 3;\n    println!(\"{}\", coutn);\n}\n";
+
+/// The first proposed patch's confidence and calibration, for a fresh analysis.
+fn propose(p: &Project) -> serde_json::Value {
+    let log = p.log(LOG);
+    // Exit 1: errors found.
+    p.cars(&["analyze", log.to_str().unwrap()]);
+    let patches = p.patches();
+    patches["patches"][0].clone()
+}
+
+#[test]
+fn a_failed_validation_lowers_the_next_proposal_and_successes_raise_it() {
+    let p = Project::new(&[("src/main.rs", MAIN)]);
+    let first = propose(&p);
+    assert_eq!(first["confidence"], 0.8, "{first:#}");
+    assert_eq!(first["gate"], "approve");
+
+    // The validation command fails: the patch is rolled back and the failure recorded.
+    let out = p.cars(&["apply", "P1", "--validate", "false"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert_eq!(p.read("src/main.rs"), MAIN);
+    let after_failure = propose(&p);
+    let lowered = after_failure["confidence"].as_f64().unwrap();
+    assert!(lowered < 0.75, "{after_failure:#}");
+    assert_eq!(after_failure["gate"], "force");
+    assert_eq!(after_failure["calibration"]["failures"], 1);
+
+    // Outcomes from elsewhere (an export of another machine's knowledge): the source
+    // kept working on this rule since.
+    let outcome = |i: i64| {
+        format!(
+            r#"{{"project": "/elsewhere", "rule": "rust.E0425", "source": "tool suggestion rustc", "kind": "validated", "at": {}}}"#,
+            4_000_000_000_000i64 + i
+        )
+    };
+    let outcomes: Vec<String> = (0..10).map(outcome).collect();
+    let export = format!(
+        r#"{{"schema": "cars/knowledge/v1", "outcomes": [{}]}}"#,
+        outcomes.join(",")
+    );
+    p.write_home("knowledge.json", &export);
+    let file = p.home.path().join("knowledge.json");
+    let imported = p.cars_ok(&["learn", "import", file.to_str().unwrap()]);
+    assert!(imported.contains("imported 10 outcomes"), "{imported}");
+    let raised = propose(&p);
+    assert!(raised["confidence"].as_f64().unwrap() >= 0.90, "{raised:#}");
+
+    // `explain` shows the parts; `learn stats` the counts; `reset` forgets the rule.
+    let explain = p.cars_ok(&["explain", "E1"]);
+    assert!(
+        explain.contains("base 0.80") && explain.contains("10 worked, 1 failed"),
+        "{explain}"
+    );
+    let stats = p.cars_ok(&["learn", "stats", "--format", "json"]);
+    assert!(stats.contains("\"key\": \"rule rust.E0425\""), "{stats}");
+    p.cars_ok(&["learn", "reset", "--rule", "rust.E0425"]);
+    assert_eq!(propose(&p)["confidence"], 0.8);
+}
+
+#[test]
+fn a_bad_import_is_an_error_naming_the_file() {
+    let p = Project::new(&[("src/main.rs", MAIN)]);
+    p.write_home(
+        "bad.json",
+        "{\"schema\": \"cars/knowledge/v0\", \"outcomes\": []}",
+    );
+    let file = p.home.path().join("bad.json");
+    let out = p.cars(&["learn", "import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.json") && err.contains("cars/knowledge/v1"),
+        "{err}"
+    );
+}
