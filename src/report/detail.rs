@@ -124,21 +124,18 @@ pub fn write_explain(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
 
 /// How a patch's confidence was arrived at: the source's base, its history on the
 /// rule, the lower bound before and after, and the result the gates compare.
-pub fn write_calibration(p: &crate::store::StoredPatch, out: &mut dyn Write) -> io::Result<()> {
+pub fn calibration_text(p: &crate::store::StoredPatch) -> String {
     let source = crate::learn::source_key(&p.patch.provenance);
     match &p.calibration {
-        None => writeln!(
-            out,
+        None => format!(
             "{} ({source}): confidence {:.2}, not calibrated.",
             p.id, p.patch.confidence
         ),
-        Some(c) if c.successes + c.failures == 0 => writeln!(
-            out,
+        Some(c) if c.successes + c.failures == 0 => format!(
             "{} ({source}): confidence {:.2}, the source's own; no history on {} yet.",
             p.id, c.result, p.patch.rule
         ),
-        Some(c) => writeln!(
-            out,
+        Some(c) => format!(
             "{} ({source}): base {:.2}; history on {}: {} worked, {} failed (weighted {:.1} of {:.1}); \
              lower bound {:.2} -> {:.2}; confidence {:.2}.",
             p.id,
@@ -153,6 +150,10 @@ pub fn write_calibration(p: &crate::store::StoredPatch, out: &mut dyn Write) -> 
             c.result
         ),
     }
+}
+
+pub fn write_calibration(p: &crate::store::StoredPatch, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", calibration_text(p))
 }
 
 /// Findings grouped by category, severity or step: `key: E1 E4`.

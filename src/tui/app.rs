@@ -112,6 +112,8 @@ pub struct PatchView {
     /// `log (rustc)`, `built-in template ...`.
     pub source: String,
     pub rationale: String,
+    /// How the confidence was arrived at (`cars explain`'s line).
+    pub calibration: String,
     pub diff: String,
 }
 
@@ -124,6 +126,7 @@ impl PatchView {
             gate_kind: gates.gate(&p.patch),
             source: p.patch.provenance.describe(),
             rationale: p.patch.rationale.clone(),
+            calibration: cars::report::detail::calibration_text(p),
             diff: p.patch.redacted_diff(),
         }
     }

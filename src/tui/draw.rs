@@ -292,6 +292,9 @@ fn detail_lines<'a>(app: &App, f: &Finding) -> Vec<Line<'a>> {
                     ),
                     style(app, Style::default().add_modifier(Modifier::BOLD)),
                 )));
+                if !p.calibration.is_empty() {
+                    lines.push(Line::from(p.calibration.clone()));
+                }
                 for d in p.diff.lines().filter(|d| !d.starts_with("diff --git")) {
                     let s = if d.starts_with("+++") || d.starts_with("---") {
                         Style::default().add_modifier(Modifier::BOLD)

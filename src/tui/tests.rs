@@ -429,6 +429,7 @@ fn blank_diff_context_lines_are_drawn_twice() {
             gate_kind: cars::repair::Gate::Approve,
             source: "test".into(),
             rationale: "two blank context lines".into(),
+            calibration: String::new(),
             diff: diff.into(),
         }]),
     );
