@@ -238,22 +238,16 @@ impl Executor {
                 project,
                 session,
                 patch,
-            } => self.off_thread(project, move |store| {
-                let p = store.patch(session, &patch)?;
-                store.reject(p.key, None, "tui")?;
+            } => self.in_session(project, move |engine| {
+                engine.select(Some(session))?;
+                engine.reject(&patch, None, "tui")?;
                 Ok(Action::Done {
                     message: format!("{patch}: rejected"),
                     rerun: None,
                 })
             }),
-            Effect::Undo { project, job } => self.off_thread(project, move |store| {
-                let stored = repair::last_applied(store)?;
-                let Some(lock) = store.try_lock()? else {
-                    anyhow::bail!(
-                        "another cars process is changing files; try again when it is done"
-                    );
-                };
-                let r = repair::rollback(store, &lock, &stored, false)?;
+            Effect::Undo { project, job } => self.in_session(project, move |engine| {
+                let (_, r) = engine.rollback(None, false, &cars::session::Quiet)?;
                 Ok(Action::Done {
                     message: format!("undid {}: restored {}", r.patch, r.files.join(", ")),
                     rerun: Some((project, job)),
@@ -294,6 +288,30 @@ impl Executor {
             let action = Store::open(&location)
                 .map_err(anyhow::Error::from)
                 .and_then(|mut store| work(&mut store))
+                .unwrap_or_else(|e| Action::Done {
+                    message: format!("error: {e:#}"),
+                    rerun: None,
+                });
+            let _ = actions.send(action);
+        });
+    }
+}
+
+impl Executor {
+    /// `off_thread` for the calls that go through the engine session (so outcomes are
+    /// learned from and the project lock is taken as in the CLI).
+    fn in_session(
+        &self,
+        project: usize,
+        work: impl FnOnce(&mut cars::session::Session) -> anyhow::Result<Action> + Send + 'static,
+    ) {
+        let root = self.roots[project].clone();
+        let store_dir = self.store_dir.clone();
+        let actions = self.actions.clone();
+        std::thread::spawn(move || {
+            let action = cars::session::Session::open(&root, store_dir.as_deref())
+                .map_err(anyhow::Error::from)
+                .and_then(|mut engine| work(&mut engine))
                 .unwrap_or_else(|e| Action::Done {
                     message: format!("error: {e:#}"),
                     rerun: None,
