@@ -37,6 +37,9 @@ _cars() {
             cars,export)
                 cmd="cars__subcmd__export"
                 ;;
+            cars,flaky)
+                cmd="cars__subcmd__flaky"
+                ;;
             cars,heal)
                 cmd="cars__subcmd__heal"
                 ;;
@@ -102,6 +105,9 @@ _cars() {
                 ;;
             cars__subcmd__help,export)
                 cmd="cars__subcmd__help__subcmd__export"
+                ;;
+            cars__subcmd__help,flaky)
+                cmd="cars__subcmd__help__subcmd__flaky"
                 ;;
             cars__subcmd__help,heal)
                 cmd="cars__subcmd__help__subcmd__heal"
@@ -221,7 +227,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust learn rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +450,36 @@ _cars() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cars__subcmd__flaky)
+            opts="-h --rerun --timeout --format --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rerun)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cars__subcmd__heal)
             opts="-h --approve --force --rounds --time --timeout --commit --format --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -479,7 +515,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust learn rules completions help"
+            opts="analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -577,6 +613,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__flaky)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -6,6 +6,7 @@ mod apply;
 mod completions;
 mod config;
 mod export;
+mod flaky;
 mod heal;
 mod history;
 mod inspect;
@@ -75,6 +76,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Trust this project's own cars configuration (gates, jobs, rules, templates)
     Trust(trust::TrustArgs),
+    /// Tests that failed and passed on the same code; reruns to tell flaky from real
+    Flaky(flaky::FlakyArgs),
     /// What cars learned from outcomes: success rates; reset, export, import
     #[command(subcommand)]
     Learn(learn::LearnCommand),
@@ -121,6 +124,7 @@ pub fn run() -> ExitCode {
         Command::Trust(args) => trust::run(args, store),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Learn(cmd) => learn::run(cmd),
+        Command::Flaky(args) => flaky::run(args, store),
         Command::Completions(args) => completions::run(args),
     };
     match result {

@@ -281,3 +281,30 @@ fn entry_for(rel: &str, full: &Path, size: usize) -> IndexEntry {
         path: rel.as_bytes().to_vec(),
     }
 }
+
+/// The state of the working tree at `root`, as a hash: HEAD's tree and every change
+/// to tracked files on top of it (staged or not). Two runs with the same state ran
+/// the same code, which is what telling a flaky test needs. Untracked files are left
+/// out: build and test runs leave caches (`__pycache__`) that would make every run a
+/// new tree. Outside a git work tree: `no-git` (every run counts as the same tree).
+pub fn tree_state(root: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let Ok(repo) = Repository::discover(root) else {
+        return "no-git".into();
+    };
+    let mut h = Sha256::new();
+    let head = repo.head().ok().and_then(|r| r.peel_to_tree().ok());
+    h.update(
+        head.as_ref()
+            .map(|t| t.id().to_string())
+            .unwrap_or_default(),
+    );
+    if let Ok(diff) = repo.diff_tree_to_workdir_with_index(head.as_ref(), None) {
+        let _ = diff.print(git2::DiffFormat::Patch, |_, _, line| {
+            h.update([line.origin() as u8]);
+            h.update(line.content());
+            true
+        });
+    }
+    format!("{:x}", h.finalize())[..16].to_string()
+}

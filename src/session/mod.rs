@@ -16,6 +16,7 @@ use crate::store::{self, PatchStatus, SessionMeta, Store, StoreError, StoredPatc
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub mod flaky;
 pub mod heal;
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +108,72 @@ impl Approve {
 /// What `--auto` takes (the best patch per finding), and the patches at the auto
 /// gate's confidence it leaves for review, with why.
 pub type AutoSelection = (Vec<StoredPatch>, Vec<(String, String)>);
+
+/// Marks the findings of known flaky tests (the same test failing the same way, on a
+/// tree where it also passed): the message and category reason say so, and they rank
+/// below every other finding.
+pub fn mark_flaky(store: &Store, mut analysis: Analysis) -> Analysis {
+    let Ok(flaky) = store.flaky() else {
+        return analysis;
+    };
+    if flaky.is_empty() {
+        return analysis;
+    }
+    let mut any = false;
+    for f in &mut analysis.findings {
+        let Some(test) = &f.test else { continue };
+        let Some(known) = flaky
+            .iter()
+            .find(|k| &k.test == test && k.signature == f.fingerprint)
+        else {
+            continue;
+        };
+        let record = format!(
+            "known flaky: failed {} of {} runs on one tree",
+            known.failures, known.runs
+        );
+        f.message = format!("{} [{record}]", f.message);
+        f.category_reason = Some(match &f.category_reason {
+            Some(why) => format!("{record}; {why}"),
+            None => record,
+        });
+        any = true;
+    }
+    if any {
+        // Stable: real causes first, in their order, then the flaky ones.
+        analysis
+            .findings
+            .sort_by_key(|f| f.message.ends_with("runs on one tree]"));
+        for (i, f) in analysis.findings.iter_mut().enumerate() {
+            f.rank = i + 1;
+            f.id = format!("E{}", i + 1);
+        }
+    }
+    analysis
+}
+
+/// Records a run's test outcomes, so flaky tests are found across runs.
+pub fn record_test_run(
+    store: &mut Store,
+    session: i64,
+    command: &str,
+    success: bool,
+    analysis: &Analysis,
+) -> Result<()> {
+    let failures: Vec<store::flaky::TestFailure> = analysis
+        .findings
+        .iter()
+        .filter_map(|f| {
+            Some(store::flaky::TestFailure {
+                test: f.test.clone()?,
+                signature: f.fingerprint.clone(),
+            })
+        })
+        .collect();
+    let tree = crate::repair::git::tree_state(&store.project_root);
+    store.record_tests(session, command, &tree, success, &failures)?;
+    Ok(())
+}
 
 /// A command run by `Session::run`, recorded as session `session`.
 #[derive(Debug)]
@@ -253,6 +320,8 @@ impl Session {
             source,
         })?;
         let analysis = analyzer.finish();
+        drop(matcher);
+        let analysis = mark_flaky(&self.store, analysis);
         let meta = SessionMeta {
             command: Some(command.to_string()),
             analysis_ms: started.elapsed().as_millis() as u64,
@@ -262,6 +331,7 @@ impl Session {
                         .then_some(started.elapsed().as_millis() as u64)),
         };
         let (session, analysis) = self.record(analysis, &meta, Some(exit.success))?;
+        record_test_run(&mut self.store, session, command, exit.success, &analysis)?;
         Ok(Ran {
             session,
             exit,

@@ -3,6 +3,7 @@
 //! SQLite in WAL mode with a busy timeout, so `watch` and `apply` can share it.
 //! Depends on `analyze` and `fix` for the types it records.
 
+pub mod flaky;
 mod schema;
 
 use crate::analyze::{Analysis, Finding};

@@ -95,4 +95,18 @@ CREATE INDEX applications_patch ON applications(patch_id);
     r#"
 ALTER TABLE backups ADD COLUMN restore BLOB;
 "#,
+    // Each run's test outcomes, per command and working-tree state, for flaky tests.
+    r#"
+CREATE TABLE test_outcomes (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    command     TEXT NOT NULL,
+    tree        TEXT NOT NULL,                 -- the working tree's state (see flaky.rs)
+    test        TEXT NOT NULL,
+    passed      INTEGER NOT NULL,
+    signature   TEXT NOT NULL,                 -- the failure's fingerprint; '' when passed
+    at          INTEGER NOT NULL
+);
+CREATE INDEX test_outcomes_key ON test_outcomes(command, test, tree);
+"#,
 ];

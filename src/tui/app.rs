@@ -58,6 +58,8 @@ pub enum Effect {
     Record {
         project: usize,
         job: usize,
+        /// The job's command exited 0.
+        success: bool,
         analysis: Box<AnalysisBox>,
     },
     Propose {
@@ -471,6 +473,7 @@ impl<'m> App<'m> {
                         effects.push(Effect::Record {
                             project,
                             job,
+                            success,
                             analysis: Box::new(AnalysisBox(analysis)),
                         });
                     }

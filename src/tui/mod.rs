@@ -156,14 +156,19 @@ impl Executor {
             Effect::Record {
                 project,
                 job,
+                success,
                 analysis,
             } => {
+                let command = self.jobs[project][job].command.clone();
                 let meta = SessionMeta {
-                    command: Some(self.jobs[project][job].command.clone()),
+                    command: Some(command.clone()),
                     ..Default::default()
                 };
                 self.off_thread(project, move |store| {
                     let session = store.record_session(&analysis.0, &meta)?;
+                    // Every run feeds the flaky-test record (findings are shown as
+                    // the run produced them; `cars flaky` lists what it found).
+                    cars::session::record_test_run(store, session, &command, success, &analysis.0)?;
                     Ok(Action::Recorded {
                         project,
                         job,
