@@ -94,7 +94,13 @@ impl Project {
     }
 
     pub fn cars(&self, args: &[&str]) -> Output {
+        self.cars_with(args, &[])
+    }
+
+    /// `cars` with extra environment variables (`PATH` without a tool, say).
+    pub fn cars_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cars"));
+        c.envs(env.iter().copied());
         git_env(&mut c)
             .args(args)
             .current_dir(self.root())
