@@ -187,9 +187,7 @@ pub fn propose(
     let serving: Vec<&Fixer> = delegation
         .fixers
         .iter()
-        .filter(|f| {
-            f.tools.iter().any(|t| *t == finding.tool) || f.rules.iter().any(|r| *r == finding.rule)
-        })
+        .filter(|f| f.tools.contains(&finding.tool) || f.rules.contains(&finding.rule))
         .collect();
     if serving.is_empty() {
         return Ok(Vec::new());
@@ -444,7 +442,7 @@ fn run_in_scratch(
         }
     }
     if changed.is_empty() && !exit.success {
-        let said = tail.iter().filter(|l| !l.is_empty()).last().cloned();
+        let said = tail.iter().rev().find(|l| !l.is_empty()).cloned();
         return Err(format!(
             "changed nothing (exit {}{})",
             exit.code.map_or("by signal".into(), |c| c.to_string()),
@@ -570,7 +568,7 @@ mod tests {
         let rules = crate::rules::RuleSet::builtin().expect("built-in rules load");
         for f in fixers {
             for r in &f.rules {
-                assert!(rules.rules.iter().any(|x| &x.id == r), "{}: {r}", f.id);
+                assert!(rules.rules.iter().any(|x| &x.spec.id == r), "{}: {r}", f.id);
             }
         }
     }
