@@ -466,6 +466,21 @@ mod tests {
     }
 
     #[test]
+    fn a_fixer_never_writes_build_scripts_or_ci_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = PathPolicy::new(dir.path(), None).unwrap();
+        let fixer = Provenance::Fixer {
+            tool: "prettier".into(),
+        };
+        let w = Access::Write(&fixer);
+        assert!(p.check("src/app.css", w).is_ok());
+        for bad in ["build.sh", ".github/workflows/ci.yml", "build.rs", ".git/x"] {
+            assert!(p.check(bad, w).is_err(), "{bad}");
+        }
+        assert_eq!(fixer.describe(), "fixer (prettier)");
+    }
+
+    #[test]
     fn log_edits_must_stay_small() {
         assert!(check_log_edit_size("a\nb\n", "a\nB\n", false).is_ok());
         assert!(check_log_edit_size("a\nb\n", "a\nb\nc\n", false).is_err());
