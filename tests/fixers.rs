@@ -205,3 +205,27 @@ fn a_missing_fixer_is_a_reason_not_an_error() {
         "{json:#}"
     );
 }
+
+#[test]
+fn ruff_format_rewrites_the_file_ruff_format_check_names() {
+    let app = "x = [1,\n  2, 3]\n";
+    let p = Project::new(&[("pkg/app.py", app)]);
+    let (ok, log) = p.run_tool("ruff-format", "ruff format --check --no-cache pkg/app.py");
+    assert!(!ok);
+    let log = log.to_string_lossy().into_owned();
+    p.cars(&[
+        "analyze",
+        &log,
+        "--command",
+        "ruff format --check --no-cache pkg/app.py",
+    ]);
+    let patch = fixer_patch(&p, "E1", "ruff");
+    assert_eq!(patch["gate"], "approve", "{patch:#}");
+    p.cars_ok(&[
+        "apply",
+        patch["id"].as_str().unwrap(),
+        "--validate",
+        "ruff format --check --no-cache pkg/app.py",
+    ]);
+    assert_eq!(p.read("pkg/app.py"), "x = [1, 2, 3]\n");
+}
