@@ -1,9 +1,11 @@
-//! From findings to patches: fixes the tools themselves suggest (`suggest`) and fix
-//! templates keyed by rule id (`template`), each a whole-file change of text files
-//! under the project root. Depends on `analyze` (the finding) and `policy` (every file
-//! it reads goes through the path policy); never writes.
+//! From findings to patches: fixes the tools themselves suggest (`suggest`), fix
+//! templates keyed by rule id (`template`) and the tools' own fixers run on a scratch
+//! copy (`fixer`), each a whole-file change of text files under the project root.
+//! Depends on `analyze` (the finding), `policy` (every file it reads goes through the
+//! path policy) and `exec` (the fixers' processes); never writes to the project.
 
 pub mod edit;
+pub mod fixer;
 pub mod paths;
 pub mod suggest;
 pub mod template;
@@ -192,6 +194,8 @@ pub struct FixContext<'a> {
     /// Decides which files may be read (and later written); knows the root.
     pub policy: &'a PathPolicy,
     pub templates: &'a template::Templates,
+    /// Runs the tools' own fixers; caches their runs across the findings of one call.
+    pub fixers: &'a fixer::Delegation,
 }
 
 /// Why no patch could be made for a finding.
@@ -208,6 +212,17 @@ pub fn propose(finding: &Finding, project: &FixContext) -> Result<Vec<Patch>, No
     }
     match project.templates.apply(finding, project.policy) {
         Ok(mut p) => patches.append(&mut p),
+        Err(NoPatch(r)) => reasons.push(r),
+    }
+    // Third: the tool's own fixer, unless an earlier source made the same change.
+    match fixer::propose(finding, project.policy, project.fixers) {
+        Ok(p) => {
+            let new: Vec<Patch> = p
+                .into_iter()
+                .filter(|p| !patches.iter().any(|q| q.files == p.files))
+                .collect();
+            patches.extend(new);
+        }
         Err(NoPatch(r)) => reasons.push(r),
     }
     if patches.is_empty() {

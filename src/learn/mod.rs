@@ -104,8 +104,7 @@ pub fn source_key(p: &Provenance) -> String {
         Provenance::Builtin { template }
         | Provenance::User { template }
         | Provenance::Project { template } => format!("template {template}"),
-        #[allow(unreachable_patterns)]
-        other => other.describe(),
+        Provenance::Fixer { tool } => format!("tool fixer {tool}"),
     }
 }
 

@@ -24,6 +24,10 @@ pub enum Provenance {
     User { template: String },
     /// A template from the project's `.cars/templates/` (loaded only when trusted).
     Project { template: String },
+    /// The tool's own fixer (`ruff check --fix`, `cargo clippy --fix`), run by cars
+    /// on a scratch copy of the project. Its diff is the tool's, not the log's; it
+    /// never touches build scripts or CI definitions.
+    Fixer { tool: String },
 }
 
 /// Which layer a rule or template file comes from.
@@ -67,6 +71,7 @@ impl Provenance {
             Provenance::Builtin { template } => format!("built-in template {template}"),
             Provenance::User { template } => format!("user template {template}"),
             Provenance::Project { template } => format!("project template {template}"),
+            Provenance::Fixer { tool } => format!("fixer ({tool})"),
         }
     }
 }
@@ -115,6 +120,11 @@ impl PathPolicy {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The cars store, when it lies where the policy must keep writes out of it.
+    pub fn store(&self) -> Option<&Path> {
+        self.store.as_deref()
     }
 
     /// The full path of `rel` when `access` is allowed. The rules: `rel` is relative
@@ -185,6 +195,12 @@ impl PathPolicy {
             if real.starts_with(store) {
                 return Err(refuse(rel, "inside the cars store"));
             }
+        }
+        if matches!(access, Access::Write(Provenance::Fixer { .. })) && is_protected(rel) {
+            return Err(refuse(
+                rel,
+                "a build script or CI definition; cars never takes a fixer's change to those",
+            ));
         }
         if let Access::Write(Provenance::Log { tool }) = access {
             if is_protected(rel) {
@@ -447,6 +463,21 @@ mod tests {
         assert!(p
             .check(".github/workflows/ci.yml", Access::Write(&t))
             .is_ok());
+    }
+
+    #[test]
+    fn a_fixer_never_writes_build_scripts_or_ci_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = PathPolicy::new(dir.path(), None).unwrap();
+        let fixer = Provenance::Fixer {
+            tool: "prettier".into(),
+        };
+        let w = Access::Write(&fixer);
+        assert!(p.check("src/app.css", w).is_ok());
+        for bad in ["build.sh", ".github/workflows/ci.yml", "build.rs", ".git/x"] {
+            assert!(p.check(bad, w).is_err(), "{bad}");
+        }
+        assert_eq!(fixer.describe(), "fixer (prettier)");
     }
 
     #[test]

@@ -262,9 +262,25 @@ pub fn propose(
             .map(|id| store.finding(session, id))
             .collect::<std::result::Result<Vec<_>, _>>()?
     };
+    // A fixer that runs the project's code needs the user's trust in the project as
+    // it is now (an unreadable trust list counts as no trust), or a session command
+    // that already runs that tool.
+    let root = store.project_root.clone();
+    let trusted = crate::policy::trust::ProjectFiles::read(&root)
+        .ok()
+        .zip(crate::policy::trust::TrustStore::load().ok())
+        .is_some_and(|(files, trust)| {
+            trust.state(&root, &files) == crate::policy::trust::TrustState::Trusted
+        });
+    let fixers = crate::fix::fixer::Delegation::new(
+        trusted,
+        store.session(session)?.command,
+        crate::fix::fixer::target_dir(&root),
+    );
     let project = crate::fix::FixContext {
         policy: &policy,
         templates,
+        fixers: &fixers,
     };
     let mut out = Proposals::default();
     let existing = store.patches(session)?;

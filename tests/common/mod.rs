@@ -94,14 +94,24 @@ impl Project {
     }
 
     pub fn cars(&self, args: &[&str]) -> Output {
-        self.cars_input(args, "")
+        self.run_cars(args, &[], "")
     }
 
     /// `cars` with `input` on its standard input (answers to its questions).
     pub fn cars_input(&self, args: &[&str], input: &str) -> Output {
+        self.run_cars(args, &[], input)
+    }
+
+    /// `cars` with extra environment variables (`PATH` without a tool, say).
+    pub fn cars_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_cars(args, env, "")
+    }
+
+    fn run_cars(&self, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
         use std::io::Write;
         use std::process::Stdio;
         let mut c = Command::new(env!("CARGO_BIN_EXE_cars"));
+        c.envs(env.iter().copied());
         git_env(&mut c)
             .args(args)
             .current_dir(self.root())
