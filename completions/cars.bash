@@ -172,6 +172,9 @@ _cars() {
             cars__subcmd__help__subcmd__rules,list)
                 cmd="cars__subcmd__help__subcmd__rules__subcmd__list"
                 ;;
+            cars__subcmd__help__subcmd__rules,suggest)
+                cmd="cars__subcmd__help__subcmd__rules__subcmd__suggest"
+                ;;
             cars__subcmd__learn,export)
                 cmd="cars__subcmd__learn__subcmd__export"
                 ;;
@@ -211,6 +214,9 @@ _cars() {
             cars__subcmd__rules,list)
                 cmd="cars__subcmd__rules__subcmd__list"
                 ;;
+            cars__subcmd__rules,suggest)
+                cmd="cars__subcmd__rules__subcmd__suggest"
+                ;;
             cars__subcmd__rules__subcmd__help,check)
                 cmd="cars__subcmd__rules__subcmd__help__subcmd__check"
                 ;;
@@ -219,6 +225,9 @@ _cars() {
                 ;;
             cars__subcmd__rules__subcmd__help,list)
                 cmd="cars__subcmd__rules__subcmd__help__subcmd__list"
+                ;;
+            cars__subcmd__rules__subcmd__help,suggest)
+                cmd="cars__subcmd__rules__subcmd__help__subcmd__suggest"
                 ;;
             *)
                 ;;
@@ -809,7 +818,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__rules)
-            opts="list check"
+            opts="list check suggest"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -837,6 +846,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__rules__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__rules__subcmd__suggest)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1247,7 +1270,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__rules)
-            opts="-h --store --help list check help"
+            opts="-h --store --help list check suggest help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1283,7 +1306,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__rules__subcmd__help)
-            opts="list check help"
+            opts="list check suggest help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1338,6 +1361,20 @@ _cars() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cars__subcmd__rules__subcmd__help__subcmd__suggest)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cars__subcmd__rules__subcmd__list)
             opts="-h --tool --category --json --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1350,6 +1387,28 @@ _cars() {
                     return 0
                     ;;
                 --category)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__rules__subcmd__suggest)
+            opts="-h --min --write --json --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --min)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

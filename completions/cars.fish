@@ -181,11 +181,12 @@ complete -c cars -n "__fish_cars_using_subcommand learn; and __fish_seen_subcomm
 complete -c cars -n "__fish_cars_using_subcommand learn; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every outcome as JSON (schema cars/knowledge/v1)'
 complete -c cars -n "__fish_cars_using_subcommand learn; and __fish_seen_subcommand_from help" -f -a "import" -d 'Add the outcomes of an export'
 complete -c cars -n "__fish_cars_using_subcommand learn; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
-complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -s h -l help -d 'Print help'
-complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
-complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'
-complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check suggest help" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check suggest help" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check suggest help" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
+complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check suggest help" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'
+complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check suggest help" -f -a "suggest" -d 'The most frequent unknown errors of recorded sessions, clustered by template; --write drafts rules for them in .cars/patterns/suggested.toml'
+complete -c cars -n "__fish_cars_using_subcommand rules; and not __fish_seen_subcommand_from list check suggest help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -l tool -d 'Only rules for this tool (e.g. rustc, pytest, tsc)' -r
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -l category -d 'Only rules of this category' -r
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
@@ -193,8 +194,14 @@ complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcomm
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from check" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from suggest" -l min -d 'Only clusters seen at least this often' -r
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from suggest" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from suggest" -l write -d 'Write draft rules (TOML with samples) and check them'
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from suggest" -l json -d 'Print JSON instead of text'
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from suggest" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'
+complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "suggest" -d 'The most frequent unknown errors of recorded sessions, clustered by template; --write drafts rules for them in .cars/patterns/suggested.toml'
 complete -c cars -n "__fish_cars_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cars -n "__fish_cars_using_subcommand completions" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand completions" -s h -l help -d 'Print help'
@@ -227,3 +234,4 @@ complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcomma
 complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from learn" -f -a "import" -d 'Add the outcomes of an export'
 complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "list" -d 'List the rules in effect (built-in, user and project rules)'
 complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "check" -d 'Validate a rule file: TOML, regexes, captures, and each rule\'s samples'
+complete -c cars -n "__fish_cars_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "suggest" -d 'The most frequent unknown errors of recorded sessions, clustered by template; --write drafts rules for them in .cars/patterns/suggested.toml'

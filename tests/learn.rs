@@ -82,3 +82,44 @@ fn a_bad_import_is_an_error_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn rules_suggest_clusters_unknown_errors_and_writes_a_draft_that_passes_check() {
+    let p = Project::new(&[("src/main.rs", MAIN)]);
+    // Three runs of a deploy script fail with an error no rule knows; the run that
+    // passed prints a harmless ERROR line too, which must not be suggested.
+    p.write(
+        "deploy.sh",
+        "n=$(cat n 2>/dev/null || echo 0); echo $((n + 1)) > n\n\
+         echo 'ERROR: cache warm-up skipped for shard 4'\n\
+         [ \"$n\" -ge 3 ] && exit 0\n\
+         echo \"ERROR: Segfault in worker $((n * 5 + 2)) while reading /var/data/part-$n.bin\"; exit 1\n",
+    );
+    for _ in 0..4 {
+        p.cars(&["run", "sh deploy.sh"]);
+    }
+    let out = p.cars_ok(&["rules", "suggest", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = &v["clusters"][0];
+    assert_eq!(first["count"], 3, "{v:#}");
+    assert_eq!(first["sessions"], 3, "{v:#}");
+    assert!(
+        first["template"]
+            .as_str()
+            .unwrap()
+            .contains("Segfault in worker <*>"),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["clusters"].as_array().unwrap().len(),
+        1,
+        "the passing run's line: {v:#}"
+    );
+    let out = p.cars_ok(&["rules", "suggest", "--write"]);
+    assert!(
+        out.contains("suggested.toml") && out.contains("ok:"),
+        "{out}"
+    );
+    let draft = p.read(".cars/patterns/suggested.toml");
+    assert!(draft.contains("keywords = [\"Segfault\"]"), "{draft}");
+}

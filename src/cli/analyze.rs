@@ -121,6 +121,7 @@ pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Re
             command: args.command.clone(),
             analysis_ms,
             first_finding_ms: (!analysis.findings.is_empty()).then_some(analysis_ms),
+            passed: None,
         };
         // The report matters more than the record: a store problem is a warning.
         match crate::front::open_store(store_dir)

@@ -31,6 +31,19 @@ pub enum RulesCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// The most frequent unknown errors of recorded sessions, clustered by template;
+    /// --write drafts rules for them in .cars/patterns/suggested.toml
+    Suggest {
+        /// Only clusters seen at least this often
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        min: usize,
+        /// Write draft rules (TOML with samples) and check them
+        #[arg(long)]
+        write: bool,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
@@ -41,7 +54,59 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<Outcome> {
             json,
         } => list(tool, category, json),
         RulesCommand::Check { files } => check(files),
+        RulesCommand::Suggest { min, write, json } => suggest(min, write, json),
     }
+}
+
+fn suggest(min: usize, write: bool, json: bool) -> anyhow::Result<Outcome> {
+    let cwd = std::env::current_dir()?;
+    let session = crate::front::open_session(&cwd, None)?;
+    let suggestions: Vec<_> = session
+        .suggest_rules()?
+        .into_iter()
+        .filter(|s| s.cluster.count >= min)
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "clusters": suggestions }))?;
+        writeln!(out)?;
+    } else if suggestions.is_empty() {
+        writeln!(
+            out,
+            "No unknown error seen {min} times or more in the recorded sessions ({} checked).",
+            cars::report::plural(session.store.sessions()?.len() as u64, "session")
+        )?;
+    }
+    if !json {
+        for (i, s) in suggestions.iter().enumerate() {
+            writeln!(
+                out,
+                "{}. {} ({} times in {}; category {}; {} of {} stored lines outside it match)",
+                i + 1,
+                s.template,
+                s.cluster.count,
+                cars::report::plural(s.cluster.sessions as u64, "session"),
+                s.category,
+                s.false_matches,
+                s.lines_tested
+            )?;
+            for e in &s.cluster.examples {
+                writeln!(out, "     {}", e.trim())?;
+            }
+        }
+    }
+    if write && !suggestions.is_empty() {
+        let dir = session.root().join(".cars/patterns");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join("suggested.toml");
+        let text = cars::session::suggest::draft_rules(&suggestions);
+        crate::front::write_atomically(&path, |w| w.write_all(text.as_bytes()))?;
+        writeln!(out, "wrote {}; checking it:", path.display())?;
+        drop(out);
+        return check(vec![path]);
+    }
+    Ok(Outcome::Clean)
 }
 
 fn list(tool: Option<String>, category: Option<Category>, json: bool) -> anyhow::Result<Outcome> {

@@ -166,6 +166,7 @@ impl Workspace {
             analysis_ms: elapsed,
             first_finding_ms: first_finding_ms
                 .or((!analysis.findings.is_empty()).then_some(elapsed)),
+            passed,
         };
         let (id, analysis) = self.engine.record(analysis, &meta, passed)?;
         self.findings = None;

@@ -29,6 +29,8 @@ pub const MAX_CONFIDENCE: f64 = 0.99;
 /// The export format.
 pub const SCHEMA: &str = "cars/knowledge/v1";
 
+pub mod drain;
+
 #[derive(Debug, thiserror::Error)]
 pub enum LearnError {
     #[error("knowledge base {path}: {source}")]

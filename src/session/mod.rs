@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 pub mod flaky;
 pub mod heal;
+pub mod suggest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -281,7 +282,11 @@ impl Session {
             Some(true) => analysis.after_success(),
             _ => analysis,
         };
-        let id = self.store.record_session(&analysis, meta)?;
+        let meta = SessionMeta {
+            passed,
+            ..meta.clone()
+        };
+        let id = self.store.record_session(&analysis, &meta)?;
         self.current = Some(id);
         Ok((id, analysis))
     }
@@ -329,6 +334,7 @@ impl Session {
                 first_finding_ms
                     .or((!analysis.findings.is_empty())
                         .then_some(started.elapsed().as_millis() as u64)),
+            passed: Some(exit.success),
         };
         let (session, analysis) = self.record(analysis, &meta, Some(exit.success))?;
         record_test_run(&mut self.store, session, command, exit.success, &analysis)?;

@@ -194,6 +194,8 @@ pub struct SessionRow {
     pub analysis_ms: u64,
     pub first_finding_ms: Option<u64>,
     pub findings: u64,
+    /// The command passed (`None`: not known).
+    pub passed: Option<bool>,
 }
 
 /// What `record_session` needs besides the analysis.
@@ -202,6 +204,8 @@ pub struct SessionMeta {
     pub command: Option<String>,
     pub analysis_ms: u64,
     pub first_finding_ms: Option<u64>,
+    /// The command's exit status said it passed (`None`: not known, a log file).
+    pub passed: Option<bool>,
 }
 
 /// Where a patch stands.
@@ -516,7 +520,7 @@ impl Store {
         let op = new_op_id();
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute(
-            "INSERT INTO sessions (created_at, source, project, command, log_lines, analysis_ms, first_finding_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO sessions (created_at, source, project, command, log_lines, analysis_ms, first_finding_ms, passed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 now_ms(),
                 analysis.source,
@@ -525,6 +529,7 @@ impl Store {
                 analysis.lines as i64,
                 meta.analysis_ms as i64,
                 meta.first_finding_ms.map(|v| v as i64),
+                meta.passed,
             ],
         )
         .map_err(err)?;
@@ -591,7 +596,7 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT s.id, s.created_at, s.source, s.project, s.command, s.log_lines, s.analysis_ms, s.first_finding_ms,
-                        (SELECT count(*) FROM findings f WHERE f.session_id = s.id)
+                        (SELECT count(*) FROM findings f WHERE f.session_id = s.id), s.passed
                  FROM sessions s WHERE s.id = ?1",
                 [id],
                 |r| {
@@ -605,6 +610,7 @@ impl Store {
                         analysis_ms: r.get::<_, i64>(6)? as u64,
                         first_finding_ms: r.get::<_, Option<i64>>(7)?.map(|v| v as u64),
                         findings: r.get::<_, i64>(8)? as u64,
+                        passed: r.get(9)?,
                     })
                 },
             )

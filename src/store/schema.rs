@@ -108,5 +108,6 @@ CREATE TABLE test_outcomes (
     at          INTEGER NOT NULL
 );
 CREATE INDEX test_outcomes_key ON test_outcomes(command, test, tree);
+ALTER TABLE sessions ADD COLUMN passed INTEGER;                 -- the command's exit said so
 "#,
 ];
