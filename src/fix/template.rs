@@ -55,6 +55,10 @@ pub enum EditAction {
     AddEnvVar,
     /// Put `decorator` above the test function containing the finding's line.
     MarkFlaky,
+    /// Indent the finding's line with a tab instead of spaces (a make recipe).
+    IndentWithTab,
+    /// Give the finding's file, a `#!` script, the executable bits where it is readable.
+    MakeExecutable,
 }
 
 /// A fixture proving a template works: the files before, the log, the files after.
@@ -65,6 +69,9 @@ pub struct TemplateSample {
     pub files: BTreeMap<String, String>,
     /// The expected content of every changed file; empty: no patch expected.
     pub expect: BTreeMap<String, String>,
+    /// The permission bits the patch gives a file (`0o755`), for a mode change.
+    #[serde(default)]
+    pub modes: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,6 +302,8 @@ fn compile(
         EditAction::UpdateAssertion => &["expected", "actual"],
         EditAction::AddEnvVar => &["var"],
         EditAction::MarkFlaky => &[],
+        EditAction::IndentWithTab => &[],
+        EditAction::MakeExecutable => &[],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -406,6 +415,7 @@ impl Target {
             path: self.path,
             before: Some(self.text),
             after,
+            mode: None,
         })
     }
 }
@@ -567,6 +577,7 @@ impl Template {
                     path: manifest.clone(),
                     before: Some(before),
                     after,
+                    mode: None,
                 }]
             }
             EditAction::BumpAction => self.bump_actions(finding, policy, &mut caps)?,
@@ -613,6 +624,7 @@ impl Template {
                     path: file.clone(),
                     before: Some(before),
                     after,
+                    mode: None,
                 }]
             }
             EditAction::MarkFlaky => {
@@ -625,6 +637,20 @@ impl Template {
                     .map_err(|e| NoPatch(e.to_string()))?;
                 vec![t.change(after)?]
             }
+            EditAction::IndentWithTab => {
+                let t = Target::of(finding, policy)?;
+                let line = t.line_text();
+                let body = line.trim_start_matches(' ');
+                if body.len() == line.len() || body.is_empty() || body.starts_with('\t') {
+                    return Err(NoPatch(format!(
+                        "{}:{} is not indented with spaces",
+                        t.path, t.line
+                    )));
+                }
+                let after = t.with_line(&format!("\t{body}"));
+                vec![t.change(after)?]
+            }
+            EditAction::MakeExecutable => vec![make_executable(finding, policy)?],
         };
         let provenance = Provenance::template(self.source, &spec.id);
         for f in &files {
@@ -699,6 +725,7 @@ impl Template {
                     path: rel,
                     before: Some(before),
                     after,
+                    mode: None,
                 });
             }
         }
@@ -711,6 +738,43 @@ impl Template {
         caps.insert("actions".into(), list.join(", "));
         Ok(files)
     }
+}
+
+/// The mode change that lets the finding's file run: a tracked `#!` script without
+/// its executable bits gets them where it is readable (`0o644` -> `0o755`).
+fn make_executable(finding: &Finding, policy: &PathPolicy) -> Result<FileChange, NoPatch> {
+    use std::os::unix::fs::PermissionsExt;
+    let loc = finding
+        .location
+        .as_ref()
+        .ok_or_else(|| NoPatch("the finding names no file".into()))?;
+    let rel = paths::resolve(policy, &loc.file)
+        .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?;
+    let text = read(policy, &rel)?;
+    if !text.starts_with("#!") {
+        return Err(NoPatch(format!(
+            "{rel} has no `#!` line: it is not a script meant to run"
+        )));
+    }
+    let full = policy
+        .check(&rel, Access::Read)
+        .map_err(|e| NoPatch(e.to_string()))?;
+    let mode = std::fs::metadata(&full)
+        .map_err(|e| NoPatch(format!("cannot read {rel}: {e}")))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    if mode & 0o111 != 0 {
+        return Err(NoPatch(format!(
+            "{rel} is already executable: the permission problem is elsewhere"
+        )));
+    }
+    Ok(FileChange {
+        path: rel,
+        before: Some(text.clone()),
+        after: text,
+        mode: Some(mode | (mode & 0o444) >> 2),
+    })
 }
 
 /// Why a template whose `match` or `requires` fails makes no patch.
