@@ -40,7 +40,7 @@ CASES = [
     case("bash-not-executable", "bash", "./scripts/build.sh", {"scripts/build.sh": ("""
         #!/bin/bash
         echo build
-    """, 0o644)}, err("permission", "scripts/build.sh", "Permission denied"), needs=["bash"]),
+    """, 0o644)}, err("permission", "scripts/build.sh", "Permission denied", fixable=True), needs=["bash"]),
     case("bash-timeout", "bash", "timeout --verbose 1 bash wait.sh", {"wait.sh": """
         #!/bin/bash
         echo "waiting for the service to write ./ready"
