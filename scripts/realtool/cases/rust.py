@@ -109,6 +109,15 @@ CASES = [
         }
     """, err("lint", M, "unused variable: `unused`", at="let unused", fixable=True),
        fix=[("let unused", "let _unused")], tool="rustc"),
+    rs("rust-deny-unused-mut", B, """
+        #![deny(warnings)]
+
+        fn main() {
+            let mut total = 2;
+            println!("{}", total);
+        }
+    """, err("lint", M, "variable does not need to be mutable", at="let mut total", fixable=True),
+       fix=[("let mut total", "let total")], tool="rustc"),
     rs("rust-unused-import-rustflags", "RUSTFLAGS='-D warnings' cargo build", """
         use std::fmt;
         use std::io::Write;
