@@ -555,7 +555,6 @@ fn from_caret(
                 before: Some(before),
                 after,
                 mode: None,
-                ..Default::default()
             }],
         });
     }
