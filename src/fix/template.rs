@@ -59,6 +59,9 @@ pub enum EditAction {
     IndentWithTab,
     /// Give the finding's file, a `#!` script, the executable bits where it is readable.
     MakeExecutable,
+    /// In the finding's manifest, replace the version `{wanted}` of `{name}`, newer
+    /// than any in the list `{versions}` the tool printed, with the newest of them.
+    PickVersion,
 }
 
 /// A fixture proving a template works: the files before, the log, the files after.
@@ -304,6 +307,7 @@ fn compile(
         EditAction::MarkFlaky => &[],
         EditAction::IndentWithTab => &[],
         EditAction::MakeExecutable => &[],
+        EditAction::PickVersion => &["name", "wanted", "versions"],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -344,6 +348,7 @@ fn compile(
                     | "manifest"
                     | "actions"
                     | "module"
+                    | "chosen"
             )
         {
             return Err(invalid(format!(
@@ -651,6 +656,11 @@ impl Template {
                 vec![t.change(after)?]
             }
             EditAction::MakeExecutable => vec![make_executable(finding, policy)?],
+            EditAction::PickVersion => {
+                let (change, chosen) = pick_version(finding, policy, &caps, &spec.manifests)?;
+                caps.insert("chosen".into(), chosen);
+                vec![change]
+            }
         };
         let provenance = Provenance::template(self.source, &spec.id);
         for f in &files {
@@ -775,6 +785,117 @@ fn make_executable(finding: &Finding, policy: &PathPolicy) -> Result<FileChange,
         after: text,
         mode: Some(mode | (mode & 0o444) >> 2),
     })
+}
+
+/// A release version (`3.7`, `1.0.105`, `2024`) as numbers; `None` for anything
+/// else (a pre-release, a range).
+fn release(v: &str) -> Option<Vec<u64>> {
+    v.split('.').map(|p| p.parse().ok()).collect()
+}
+
+/// Manifests a version fix may edit: never a lockfile, which the tool regenerates.
+fn is_manifest(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    matches!(
+        name,
+        "Cargo.toml" | "package.json" | "pyproject.toml" | "go.mod"
+    ) || (name.starts_with("requirements") && name.ends_with(".txt"))
+}
+
+/// The edit for `pick-version`, and the version chosen.
+fn pick_version(
+    finding: &Finding,
+    policy: &PathPolicy,
+    caps: &BTreeMap<String, String>,
+    manifests: &[String],
+) -> Result<(FileChange, String), NoPatch> {
+    let get = |k: &str| caps.get(k).map(String::as_str).unwrap_or("");
+    let (name, versions) = (get("name"), get("versions"));
+    let wanted = get("wanted").trim_start_matches(['^', '~', '=', '>', '<', '!', 'v', ' ']);
+    let want =
+        release(wanted).ok_or_else(|| NoPatch(format!("`{wanted}` is not a plain version")))?;
+    let newest = versions
+        .split([',', ' '])
+        .map(|v| v.trim_matches(['`', '"', '\'']))
+        .filter(|v| !v.is_empty() && *v != "and")
+        .filter_map(|v| release(v).map(|r| (r, v)))
+        .max()
+        .ok_or_else(|| NoPatch("the tool listed no release versions".into()))?;
+    if newest.0 >= want {
+        return Err(NoPatch(format!(
+            "{wanted} is not newer than every listed version: which one is meant needs a human"
+        )));
+    }
+    // The manifest the finding names, else the first of `manifests` that names the
+    // package with that version.
+    let (named, at_line) = match &finding.location {
+        Some(loc) => (
+            vec![paths::resolve(policy, &loc.file)
+                .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?],
+            loc.line.map(|n| n as usize),
+        ),
+        None => (manifests.to_vec(), None),
+    };
+    let mut found = None;
+    for rel in named.iter().filter(|m| policy.is_readable_file(m)) {
+        if !is_manifest(rel) {
+            return Err(NoPatch(format!("{rel} is not a manifest")));
+        }
+        let text = read(policy, rel)?;
+        let hits = version_lines(&text, name, wanted);
+        let on_line: Vec<_> = hits
+            .iter()
+            .filter(|h| Some(h.0) == at_line)
+            .cloned()
+            .collect();
+        let hits = if on_line.is_empty() { hits } else { on_line };
+        match hits.as_slice() {
+            [] => continue,
+            [(line, at)] => {
+                found = Some((rel.clone(), text, *line, *at));
+                break;
+            }
+            _ => {
+                return Err(NoPatch(format!(
+                    "{rel} names {name} {wanted} more than once"
+                )))
+            }
+        }
+    }
+    let (rel, text, line, at) =
+        found.ok_or_else(|| NoPatch(format!("no manifest has a line with {name} {wanted}")))?;
+    let text_line = text.lines().nth(line - 1).unwrap_or("");
+    let new = format!(
+        "{}{}{}",
+        &text_line[..at],
+        newest.1,
+        &text_line[at + wanted.len()..]
+    );
+    let t = Target {
+        path: rel,
+        text: text.clone(),
+        line,
+    };
+    let after = t.with_line(&new);
+    Ok((t.change(after)?, newest.1.to_string()))
+}
+
+/// The lines (1-based) of `text` that name `name` and `version` as whole tokens,
+/// with the byte offset of the version.
+fn version_lines(text: &str, name: &str, version: &str) -> Vec<(usize, usize)> {
+    fn token(line: &str, t: &str) -> Option<usize> {
+        let is_part = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
+        line.match_indices(t).map(|(i, _)| i).find(|i| {
+            let before = line[..*i].chars().next_back();
+            let after = line[i + t.len()..].chars().next();
+            !before.is_some_and(is_part) && !after.is_some_and(is_part)
+        })
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| token(l, name).is_some())
+        .filter_map(|(i, l)| token(l, version).map(|at| (i + 1, at)))
+        .collect()
 }
 
 /// Why a template whose `match` or `requires` fails makes no patch.
