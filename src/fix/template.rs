@@ -62,6 +62,9 @@ pub enum EditAction {
     /// In the finding's manifest, replace the version `{wanted}` of `{name}`, newer
     /// than any in the list `{versions}` the tool printed, with the newest of them.
     PickVersion,
+    /// Replace `{old}` on the finding's line with the one name of the tool's list
+    /// `{choices}` (quoted names) within a small edit distance of it.
+    ClosestName,
 }
 
 /// A fixture proving a template works: the files before, the log, the files after.
@@ -308,6 +311,7 @@ fn compile(
         EditAction::IndentWithTab => &[],
         EditAction::MakeExecutable => &[],
         EditAction::PickVersion => &["name", "wanted", "versions"],
+        EditAction::ClosestName => &["old", "choices"],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -349,6 +353,7 @@ fn compile(
                     | "actions"
                     | "module"
                     | "chosen"
+                    | "new"
             )
         {
             return Err(invalid(format!(
@@ -656,6 +661,20 @@ impl Template {
                 vec![t.change(after)?]
             }
             EditAction::MakeExecutable => vec![make_executable(finding, policy)?],
+            EditAction::ClosestName => {
+                let t = Target::of(finding, policy)?;
+                let old = get(&caps, "old");
+                let choices = get(&caps, "choices");
+                let new = closest_name(&old, &choices).ok_or_else(|| {
+                    NoPatch(format!("no single name the tool lists is close to `{old}`"))
+                })?;
+                let column = finding.location.as_ref().and_then(|l| l.column);
+                let line = replace_token(t.line_text(), column.map(|c| c as usize), &old, &new)
+                    .ok_or_else(|| NoPatch(format!("`{old}` is not on {}:{}", t.path, t.line)))?;
+                caps.insert("new".into(), new);
+                let after = t.with_line(&line);
+                vec![t.change(after)?]
+            }
             EditAction::PickVersion => {
                 let (change, chosen) = pick_version(finding, policy, &caps, &spec.manifests)?;
                 caps.insert("chosen".into(), chosen);
@@ -785,6 +804,70 @@ fn make_executable(finding: &Finding, policy: &PathPolicy) -> Result<FileChange,
         after: text,
         mode: Some(mode | (mode & 0o444) >> 2),
     })
+}
+
+/// The one quoted name of `choices` (`"a", "b"`) closest to `old`, when it is within
+/// a third of its length in edits (at least one) and no other is as close.
+fn closest_name(old: &str, choices: &str) -> Option<String> {
+    let names: Vec<&str> = choices
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut scored: Vec<(usize, &str)> = names.iter().map(|n| (levenshtein(old, n), *n)).collect();
+    scored.sort();
+    let limit = (old.chars().count() / 3).max(1);
+    match scored.as_slice() {
+        [(d, n), rest @ ..] if *d > 0 && *d <= limit && rest.first().is_none_or(|r| r.0 > *d) => {
+            Some(n.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// `line` with the key or name `old` (letters, digits, `_`, `-`) replaced by `new`:
+/// at the 1-based `column` when given, else its one occurrence.
+fn replace_token(line: &str, column: Option<usize>, old: &str, new: &str) -> Option<String> {
+    let part = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let whole = |i: usize| {
+        !line[..i].chars().next_back().is_some_and(part)
+            && !line[i + old.len()..].chars().next().is_some_and(part)
+    };
+    let spots: Vec<usize> = line
+        .match_indices(old)
+        .map(|(i, _)| i)
+        .filter(|i| whole(*i))
+        .collect();
+    let at = match column {
+        Some(c) => line
+            .char_indices()
+            .nth(c.checked_sub(1)?)
+            .map(|(i, _)| i)
+            .filter(|i| spots.contains(i))?,
+        None if spots.len() == 1 => spots[0],
+        None => return None,
+    };
+    Some(format!("{}{new}{}", &line[..at], &line[at + old.len()..]))
 }
 
 /// A release version (`3.7`, `1.0.105`, `2024`) as numbers; `None` for anything
