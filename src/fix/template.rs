@@ -124,6 +124,10 @@ pub struct TemplateSpec {
     /// add-env-var: the example env files to try.
     #[serde(default)]
     pub files: Vec<String>,
+    /// closest-name: the names to choose from when the tool lists none (a format's
+    /// fixed keywords).
+    #[serde(default)]
+    pub names: Vec<String>,
     /// raise-timeout: multiplier.
     pub factor: Option<u32>,
     /// mark-flaky: the line to insert, e.g. `@pytest.mark.flaky(reruns=3)`.
@@ -311,7 +315,7 @@ fn compile(
         EditAction::IndentWithTab => &[],
         EditAction::MakeExecutable => &[],
         EditAction::PickVersion => &["name", "wanted", "versions"],
-        EditAction::ClosestName => &["old", "choices"],
+        EditAction::ClosestName => &["old"],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -332,6 +336,9 @@ fn compile(
         EditAction::BumpAction if spec.refs.is_empty() => return Err(missing("refs")),
         EditAction::AddEnvVar if spec.files.is_empty() => return Err(missing("files")),
         EditAction::MarkFlaky if spec.decorator.is_none() => return Err(missing("decorator")),
+        EditAction::ClosestName if spec.names.is_empty() && !groups.contains(&"choices") => {
+            return Err(missing("`names` or a `choices` group in `match`"))
+        }
         _ => {}
     }
     for p in placeholders(&spec.rationale).chain(
@@ -664,7 +671,11 @@ impl Template {
             EditAction::ClosestName => {
                 let t = Target::of(finding, policy)?;
                 let old = get(&caps, "old");
-                let choices = get(&caps, "choices");
+                let listed: Vec<String> = spec.names.iter().map(|n| format!("\"{n}\"")).collect();
+                let choices = caps
+                    .get("choices")
+                    .cloned()
+                    .unwrap_or_else(|| listed.join(", "));
                 let new = closest_name(&old, &choices).ok_or_else(|| {
                     NoPatch(format!("no single name the tool lists is close to `{old}`"))
                 })?;
