@@ -65,6 +65,9 @@ pub enum EditAction {
     /// Replace `{old}` on the finding's line with the one name of the tool's list
     /// `{choices}` (quoted names) within a small edit distance of it.
     ClosestName,
+    /// In the workflow of the finding, the `needs:` of job `{job}` names `{old}`, a
+    /// job that does not exist: replace it with the one job id close to it.
+    ClosestNeeds,
 }
 
 /// A fixture proving a template works: the files before, the log, the files after.
@@ -316,6 +319,7 @@ fn compile(
         EditAction::MakeExecutable => &[],
         EditAction::PickVersion => &["name", "wanted", "versions"],
         EditAction::ClosestName => &["old"],
+        EditAction::ClosestNeeds => &["job", "old"],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -686,6 +690,27 @@ impl Template {
                 let after = t.with_line(&line);
                 vec![t.change(after)?]
             }
+            EditAction::ClosestNeeds => {
+                let loc = finding
+                    .location
+                    .as_ref()
+                    .ok_or_else(|| NoPatch("the finding names no workflow".into()))?;
+                let path = paths::resolve(policy, &loc.file)
+                    .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?;
+                let text = read(policy, &path)?;
+                let (job, old) = (get(&caps, "job"), get(&caps, "old"));
+                let (line, new) = closest_needs(&text, &job, &old).ok_or_else(|| {
+                    NoPatch(format!(
+                        "no one job of {path} is close to `{old}` where `{job}` needs it"
+                    ))
+                })?;
+                let t = Target { path, text, line };
+                let edited = replace_token(t.line_text(), None, &old, &new)
+                    .ok_or_else(|| NoPatch(format!("`{old}` is not on {}:{line}", t.path)))?;
+                caps.insert("new".into(), new);
+                let after = t.with_line(&edited);
+                vec![t.change(after)?]
+            }
             EditAction::PickVersion => {
                 let (change, chosen) = pick_version(finding, policy, &caps, &spec.manifests)?;
                 caps.insert("chosen".into(), chosen);
@@ -826,7 +851,8 @@ fn closest_name(old: &str, choices: &str) -> Option<String> {
         .step_by(2)
         .filter(|n| !n.is_empty())
         .collect();
-    let mut scored: Vec<(usize, &str)> = names.iter().map(|n| (levenshtein(old, n), *n)).collect();
+    let mut scored: Vec<(usize, &str)> =
+        names.iter().map(|n| (edit_distance(old, n), *n)).collect();
     scored.sort();
     let limit = (old.chars().count() / 3).max(1);
     match scored.as_slice() {
@@ -837,23 +863,96 @@ fn closest_name(old: &str, choices: &str) -> Option<String> {
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
+/// Edits between `a` and `b`, a swap of two neighbours counting as one (typos).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
+}
+
+/// The job ids of a workflow (the keys one level under a top-level `jobs:`) with
+/// the line each starts on (1-based).
+fn workflow_jobs(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.trim_end() == "jobs:") else {
+        return Vec::new();
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut level = None;
+    let mut jobs = Vec::new();
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if indent(l) == 0 {
+            break;
+        }
+        let at = *level.get_or_insert(indent(l));
+        if indent(l) == at {
+            if let Some(key) = t
+                .strip_suffix(':')
+                .or_else(|| t.split_once(": ").map(|(k, _)| k))
+            {
+                jobs.push((key.trim_matches(['"', '\'']).to_string(), i + 1));
+            }
+        }
+    }
+    jobs
+}
+
+/// The line of job `job`'s `needs:` that names `old`, and the one other job id
+/// close to `old`.
+fn closest_needs(text: &str, job: &str, old: &str) -> Option<(usize, String)> {
+    let jobs = workflow_jobs(text);
+    let i = jobs.iter().position(|(name, _)| name == job)?;
+    let from = jobs[i].1;
+    let to = jobs.get(i + 1).map_or(usize::MAX, |j| j.1);
+    let others: Vec<String> = jobs
+        .iter()
+        .filter(|(name, _)| name != job)
+        .map(|(name, _)| format!("\"{name}\""))
+        .collect();
+    let new = closest_name(old, &others.join(", "))?;
+    // `needs: x`, `needs: [a, x]`, or a `- x` item of a `needs:` list.
+    let mut in_needs = false;
+    for (n, l) in text.lines().enumerate().map(|(n, l)| (n + 1, l)) {
+        if n <= from || n >= to {
+            continue;
+        }
+        let t = l.trim();
+        if let Some(rest) = t.strip_prefix("needs:") {
+            in_needs = rest.trim().is_empty();
+            if replace_token(rest, None, old, &new).is_some() {
+                return Some((n, new));
+            }
+        } else if in_needs && t.starts_with('-') {
+            if replace_token(t, None, old, &new).is_some() {
+                return Some((n, new));
+            }
+        } else {
+            in_needs = false;
+        }
+    }
+    None
 }
 
 /// `line` with the key or name `old` (letters, digits, `_`, `-`) replaced by `new`:
