@@ -419,3 +419,63 @@ fn commits_hold_only_the_patched_files_and_detached_heads_are_refused() {
     let status = p.git(&["status", "--porcelain"]);
     assert!(!status.contains(".github"), "{status}");
 }
+
+/// Analyze the real tool's log, take the one patch for `rule`, apply it validated by
+/// `check`, see the tool pass, roll back and get the original bytes and modes back.
+fn fixed_and_undone(p: &Project, run: &str, rule: &str, want_in_diff: &str) {
+    let original = p.snapshot();
+    let (ok, log) = p.run_tool("run", run);
+    assert!(!ok, "the broken project fails");
+    p.cars(&["analyze", log.to_str().unwrap()]);
+    let patches = p.patches();
+    let ids = patch_ids(&patches, rule);
+    assert_eq!(ids.len(), 1, "{patches:#}");
+    let diff = p.cars_ok(&["patch", "E1", "--format", "diff"]);
+    assert!(diff.contains(want_in_diff), "{diff}");
+    p.cars_ok(&["apply", &ids[0], "--validate", run]);
+    let (ok, _) = p.run_tool("rerun", run);
+    assert!(ok, "the tool passes after the patch");
+    p.cars_ok(&["rollback", &ids[0]]);
+    assert_eq!(p.snapshot(), original, "rollback restores bytes and modes");
+}
+
+#[test]
+fn make_missing_separator_gets_its_tab() {
+    if !have("make", "make --version") {
+        return;
+    }
+    let p = Project::new(&[("Makefile", "all:\n        @echo built\n")]);
+    fixed_and_undone(&p, "make", "c.make-stop", "+\t@echo built");
+}
+
+#[test]
+fn a_script_without_its_execute_bit_gets_it_and_rollback_takes_it_away() {
+    let p = Project::new(&[("scripts/build.sh", "#!/bin/sh\necho build\n")]);
+    let script = p.root().join("scripts/build.sh");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let mode = || std::fs::metadata(&script).unwrap().permissions().mode() & 0o7777;
+    fixed_and_undone(
+        &p,
+        "bash -c ./scripts/build.sh",
+        "system.permission-denied",
+        "new mode 100755",
+    );
+    assert_eq!(mode(), 0o640, "the exact old bits are back");
+}
+
+#[test]
+fn gcc_did_you_mean_fix_it_is_applied() {
+    if !have("gcc", "gcc --version") {
+        return;
+    }
+    let p = Project::new(&[(
+        "main.c",
+        "#include <stdio.h>\n\nint main(void) {\n\tprinf(\"hi\\n\");\n\treturn 0;\n}\n",
+    )]);
+    fixed_and_undone(
+        &p,
+        "gcc -Werror=implicit-function-declaration -c main.c -o /dev/null",
+        "c.compiler",
+        "+\tprintf(\"hi\\n\");",
+    );
+}

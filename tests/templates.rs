@@ -92,9 +92,23 @@ fn template_samples_produce_their_expected_files() {
                             path: path.clone(),
                             before: Some(want.clone()),
                             after: f.after.clone(),
+                            mode: None,
                         })
                     )),
                     None => failures.push(format!("{name}: {path} not changed")),
+                }
+            }
+            for (path, want) in &sample.modes {
+                let got = patch
+                    .files
+                    .iter()
+                    .find(|f| &f.path == path)
+                    .and_then(|f| f.mode);
+                if got != Some(*want) {
+                    failures.push(format!(
+                        "{name}: {path} gets mode {:?}, not {want:o}",
+                        got.map(|m| format!("{m:o}"))
+                    ));
                 }
             }
         }

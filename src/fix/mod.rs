@@ -4,6 +4,7 @@
 //! Depends on `analyze` (the finding), `policy` (every file it reads goes through the
 //! path policy) and `exec` (the fixers' processes); never writes to the project.
 
+pub mod caret;
 pub mod edit;
 pub mod fixer;
 pub mod paths;
@@ -44,12 +45,16 @@ impl Strategy {
 
 /// One file a patch changes. `before` is the content the patch was made against
 /// (`None`: the file does not exist yet); apply refuses when the file differs from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileChange {
     /// Relative to the project root, `/`-separated.
     pub path: String,
     pub before: Option<String>,
     pub after: String,
+    /// The permission bits the file gets (`0o755` for a script that must run);
+    /// `None` keeps them as they are. Rollback restores the old bits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
 }
 
 /// A proposed fix for one finding.
@@ -108,6 +113,7 @@ impl Patch {
                 path: f.path.clone(),
                 before: f.before.as_deref().map(|b| redact_env(b, &added)),
                 after: redact_env(&f.after, &added),
+                mode: f.mode,
             }));
         }
         out
@@ -182,10 +188,20 @@ pub fn file_diff(f: &FileChange) -> String {
         .missing_newline_hint(true)
         .to_string();
     let mut out = format!("diff --git a/{0} b/{0}\n", f.path);
-    if f.before.is_none() {
-        out.push_str("new file mode 100644\n");
+    let git_mode = |m: u32| if m & 0o111 != 0 { 100755 } else { 100644 };
+    match (f.before.is_some(), f.mode) {
+        (false, m) => out.push_str(&format!("new file mode {}\n", git_mode(m.unwrap_or(0o644)))),
+        // git records only whether a file is executable: the change flips that.
+        (true, Some(m)) => {
+            let new = git_mode(m);
+            let old = if new == 100755 { 100644 } else { 100755 };
+            out.push_str(&format!("old mode {old}\nnew mode {new}\n"));
+        }
+        (true, None) => {}
     }
-    out.push_str(&body);
+    if f.before.as_deref() != Some(f.after.as_str()) {
+        out.push_str(&body);
+    }
     out
 }
 
@@ -335,6 +351,7 @@ mod tests {
                 path: ".env.example".into(),
                 before: Some("DB_PASSWORD=hunter2\nexport API_TOKEN=abc\n".into()),
                 after: "DB_PASSWORD=hunter2\nexport API_TOKEN=abc\nNEW_VAR=\n".into(),
+                mode: None,
             }],
         };
         let d = p.redacted_diff();
@@ -342,6 +359,25 @@ mod tests {
         assert!(d.contains("+NEW_VAR="), "{d}");
         assert!(d.contains("DB_PASSWORD=<redacted>"), "{d}");
         assert!(p.unified_diff().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_mode_change_shows_as_git_shows_it() {
+        let script = "#!/bin/sh\necho hi\n";
+        let f = FileChange {
+            path: "x.sh".into(),
+            before: Some(script.into()),
+            after: script.into(),
+            mode: Some(0o755),
+        };
+        assert_eq!(
+            super::file_diff(&f),
+            "diff --git a/x.sh b/x.sh\nold mode 100644\nnew mode 100755\n"
+        );
+        // Patches stored before modes existed still load.
+        let old: FileChange =
+            serde_json::from_str(r#"{"path":"a.rs","before":null,"after":"x"}"#).unwrap();
+        assert_eq!(old.mode, None);
     }
 
     #[test]

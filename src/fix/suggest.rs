@@ -5,6 +5,7 @@
 //! file's current bytes, the edit is small, and the path policy lets the tool's
 //! suggestion touch that file.
 
+use super::caret::{self, LineEdit, Tabs};
 use super::{paths, FileChange, NoPatch, Patch, Strategy};
 use crate::analyze::Finding;
 use crate::policy::{self, Access, PathPolicy, Provenance};
@@ -18,6 +19,15 @@ pub fn from_tool(finding: &Finding, policy: &PathPolicy) -> Result<Vec<Patch>, N
     }
     if matches!(finding.tool.as_str(), "rustc" | "clippy" | "cargo") {
         return from_rustc_text(finding, policy);
+    }
+    if matches!(
+        finding.tool.as_str(),
+        "gcc" | "g++" | "cc" | "clang" | "clang++"
+    ) {
+        let edits = caret::gcc_fixits(&finding.message, &finding.excerpt);
+        if !edits.is_empty() {
+            return from_caret(finding, policy, &edits, Tabs::Stop8);
+        }
     }
     Err(NoPatch(format!(
         "{} printed no fix suggestion",
@@ -146,6 +156,7 @@ fn from_cargo_json(
                 path: rel,
                 before: Some(before),
                 after,
+                mode: None,
             });
         }
         if files.is_empty() {
@@ -479,9 +490,102 @@ fn verify_alternative(before: &str, rows: &[(usize, &str)], ops: &[Op]) -> Resul
     Ok(())
 }
 
+/// rustc messages of span labels that its JSON marks MachineApplicable.
+fn label_is_machine_applicable(help: &str) -> bool {
+    (help.starts_with("add `") && help.ends_with("` here"))
+        || help.starts_with("remove this `")
+        || help.starts_with("if this is intentional, prefix it with an underscore: `")
+}
+
+/// Patches from one-line edits read off a caret (`caret`): each is checked against
+/// the file's line as the log shows it, and must stay a small in-line change.
+fn from_caret(
+    finding: &Finding,
+    policy: &PathPolicy,
+    edits: &[LineEdit],
+    tabs: Tabs,
+) -> Result<Vec<Patch>, NoPatch> {
+    let primary = finding.location.as_ref().map(|l| l.file.clone());
+    let mut patches = Vec::new();
+    let mut why = String::from("the suggested edit does not match the file any more");
+    for edit in edits {
+        let Some(file) = edit.file.clone().or_else(|| primary.clone()) else {
+            why = "the diagnostic names no file".into();
+            continue;
+        };
+        let Some(rel) = paths::resolve(policy, &file) else {
+            why = format!("{file} is not a file in the project");
+            continue;
+        };
+        let made = writable(policy, finding, &rel).and_then(|provenance| {
+            let before = policy.read_text(&rel).map_err(|e| e.to_string())?;
+            let line = before
+                .lines()
+                .nth(edit.line.wrapping_sub(1))
+                .ok_or_else(|| format!("{rel} has no line {}", edit.line))?;
+            let new = caret::apply(line.trim_end_matches('\r'), edit, tabs)?;
+            let after = replace_line(&before, edit.line, &new);
+            policy::check_log_edit_size(&before, &after, false)?;
+            Ok((provenance, before, after))
+        });
+        let (provenance, before, after) = match made {
+            Ok(m) => m,
+            Err(reason) => {
+                why = format!("{rel}: {reason}");
+                continue;
+            }
+        };
+        let sure = tabs == Tabs::Four && label_is_machine_applicable(&edit.help);
+        let (confidence, auto) = if sure && edits.len() == 1 {
+            (0.9, auto_allowed(finding, true))
+        } else {
+            (0.8, false)
+        };
+        patches.push(Patch {
+            finding: finding.id.clone(),
+            rule: finding.rule.clone(),
+            strategy: strategy_for(finding),
+            origin: format!("{} suggestion", finding.tool),
+            provenance,
+            confidence,
+            rationale: format!("{}: {}", finding.tool, policy::quote_log_text(&edit.help)),
+            auto,
+            files: vec![FileChange {
+                path: rel,
+                before: Some(before),
+                after,
+                mode: None,
+            }],
+        });
+    }
+    if patches.is_empty() {
+        return Err(NoPatch(why));
+    }
+    Ok(patches)
+}
+
+/// `text` with its 1-based line `n` replaced by `new`, keeping the line's ending.
+fn replace_line(text: &str, n: usize, new: &str) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            if i + 1 == n {
+                let body = line.trim_end_matches(['\n', '\r']);
+                format!("{new}{}", &line[body.len()..])
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
+}
+
 fn from_rustc_text(finding: &Finding, policy: &PathPolicy) -> Result<Vec<Patch>, NoPatch> {
     let alternatives = parse_help_blocks(&finding.excerpt);
+    let labels = caret::rustc_labels(&finding.excerpt);
     if alternatives.is_empty() {
+        if !labels.is_empty() {
+            return from_caret(finding, policy, &labels, Tabs::Four);
+        }
         return Err(NoPatch(format!(
             "{} printed no code suggestion for this diagnostic",
             finding.tool
@@ -561,8 +665,14 @@ fn from_rustc_text(finding: &Finding, policy: &PathPolicy) -> Result<Vec<Patch>,
                 path: rel,
                 before: Some(before),
                 after,
+                mode: None,
             }],
         });
+    }
+    if !labels.is_empty() {
+        if let Ok(mut more) = from_caret(finding, policy, &labels, Tabs::Four) {
+            patches.append(&mut more);
+        }
     }
     if patches.is_empty() {
         return Err(NoPatch(why));

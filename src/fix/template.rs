@@ -55,6 +55,19 @@ pub enum EditAction {
     AddEnvVar,
     /// Put `decorator` above the test function containing the finding's line.
     MarkFlaky,
+    /// Indent the finding's line with a tab instead of spaces (a make recipe).
+    IndentWithTab,
+    /// Give the finding's file, a `#!` script, the executable bits where it is readable.
+    MakeExecutable,
+    /// In the finding's manifest, replace the version `{wanted}` of `{name}`, newer
+    /// than any in the list `{versions}` the tool printed, with the newest of them.
+    PickVersion,
+    /// Replace `{old}` on the finding's line with the one name of the tool's list
+    /// `{choices}` (quoted names) within a small edit distance of it.
+    ClosestName,
+    /// In the workflow of the finding, the `needs:` of job `{job}` names `{old}`, a
+    /// job that does not exist: replace it with the one job id close to it.
+    ClosestNeeds,
 }
 
 /// A fixture proving a template works: the files before, the log, the files after.
@@ -65,6 +78,9 @@ pub struct TemplateSample {
     pub files: BTreeMap<String, String>,
     /// The expected content of every changed file; empty: no patch expected.
     pub expect: BTreeMap<String, String>,
+    /// The permission bits the patch gives a file (`0o755`), for a mode change.
+    #[serde(default)]
+    pub modes: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +127,10 @@ pub struct TemplateSpec {
     /// add-env-var: the example env files to try.
     #[serde(default)]
     pub files: Vec<String>,
+    /// closest-name: the names to choose from when the tool lists none (a format's
+    /// fixed keywords).
+    #[serde(default)]
+    pub names: Vec<String>,
     /// raise-timeout: multiplier.
     pub factor: Option<u32>,
     /// mark-flaky: the line to insert, e.g. `@pytest.mark.flaky(reruns=3)`.
@@ -295,6 +315,11 @@ fn compile(
         EditAction::UpdateAssertion => &["expected", "actual"],
         EditAction::AddEnvVar => &["var"],
         EditAction::MarkFlaky => &[],
+        EditAction::IndentWithTab => &[],
+        EditAction::MakeExecutable => &[],
+        EditAction::PickVersion => &["name", "wanted", "versions"],
+        EditAction::ClosestName => &["old"],
+        EditAction::ClosestNeeds => &["job", "old"],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -315,6 +340,9 @@ fn compile(
         EditAction::BumpAction if spec.refs.is_empty() => return Err(missing("refs")),
         EditAction::AddEnvVar if spec.files.is_empty() => return Err(missing("files")),
         EditAction::MarkFlaky if spec.decorator.is_none() => return Err(missing("decorator")),
+        EditAction::ClosestName if spec.names.is_empty() && !groups.contains(&"choices") => {
+            return Err(missing("`names` or a `choices` group in `match`"))
+        }
         _ => {}
     }
     for p in placeholders(&spec.rationale).chain(
@@ -335,6 +363,8 @@ fn compile(
                     | "manifest"
                     | "actions"
                     | "module"
+                    | "chosen"
+                    | "new"
             )
         {
             return Err(invalid(format!(
@@ -406,6 +436,7 @@ impl Target {
             path: self.path,
             before: Some(self.text),
             after,
+            mode: None,
         })
     }
 }
@@ -567,6 +598,7 @@ impl Template {
                     path: manifest.clone(),
                     before: Some(before),
                     after,
+                    mode: None,
                 }]
             }
             EditAction::BumpAction => self.bump_actions(finding, policy, &mut caps)?,
@@ -613,6 +645,7 @@ impl Template {
                     path: file.clone(),
                     before: Some(before),
                     after,
+                    mode: None,
                 }]
             }
             EditAction::MarkFlaky => {
@@ -624,6 +657,64 @@ impl Template {
                 let after = edit::insert_decorator(&t.text, def, decorator)
                     .map_err(|e| NoPatch(e.to_string()))?;
                 vec![t.change(after)?]
+            }
+            EditAction::IndentWithTab => {
+                let t = Target::of(finding, policy)?;
+                let line = t.line_text();
+                let body = line.trim_start_matches(' ');
+                if body.len() == line.len() || body.is_empty() || body.starts_with('\t') {
+                    return Err(NoPatch(format!(
+                        "{}:{} is not indented with spaces",
+                        t.path, t.line
+                    )));
+                }
+                let after = t.with_line(&format!("\t{body}"));
+                vec![t.change(after)?]
+            }
+            EditAction::MakeExecutable => vec![make_executable(finding, policy)?],
+            EditAction::ClosestName => {
+                let t = Target::of(finding, policy)?;
+                let old = get(&caps, "old");
+                let listed: Vec<String> = spec.names.iter().map(|n| format!("\"{n}\"")).collect();
+                let choices = caps
+                    .get("choices")
+                    .cloned()
+                    .unwrap_or_else(|| listed.join(", "));
+                let new = closest_name(&old, &choices).ok_or_else(|| {
+                    NoPatch(format!("no single name the tool lists is close to `{old}`"))
+                })?;
+                let column = finding.location.as_ref().and_then(|l| l.column);
+                let line = replace_token(t.line_text(), column.map(|c| c as usize), &old, &new)
+                    .ok_or_else(|| NoPatch(format!("`{old}` is not on {}:{}", t.path, t.line)))?;
+                caps.insert("new".into(), new);
+                let after = t.with_line(&line);
+                vec![t.change(after)?]
+            }
+            EditAction::ClosestNeeds => {
+                let loc = finding
+                    .location
+                    .as_ref()
+                    .ok_or_else(|| NoPatch("the finding names no workflow".into()))?;
+                let path = paths::resolve(policy, &loc.file)
+                    .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?;
+                let text = read(policy, &path)?;
+                let (job, old) = (get(&caps, "job"), get(&caps, "old"));
+                let (line, new) = closest_needs(&text, &job, &old).ok_or_else(|| {
+                    NoPatch(format!(
+                        "no one job of {path} is close to `{old}` where `{job}` needs it"
+                    ))
+                })?;
+                let t = Target { path, text, line };
+                let edited = replace_token(t.line_text(), None, &old, &new)
+                    .ok_or_else(|| NoPatch(format!("`{old}` is not on {}:{line}", t.path)))?;
+                caps.insert("new".into(), new);
+                let after = t.with_line(&edited);
+                vec![t.change(after)?]
+            }
+            EditAction::PickVersion => {
+                let (change, chosen) = pick_version(finding, policy, &caps, &spec.manifests)?;
+                caps.insert("chosen".into(), chosen);
+                vec![change]
             }
         };
         let provenance = Provenance::template(self.source, &spec.id);
@@ -699,6 +790,7 @@ impl Template {
                     path: rel,
                     before: Some(before),
                     after,
+                    mode: None,
                 });
             }
         }
@@ -711,6 +803,292 @@ impl Template {
         caps.insert("actions".into(), list.join(", "));
         Ok(files)
     }
+}
+
+/// The mode change that lets the finding's file run: a tracked `#!` script without
+/// its executable bits gets them where it is readable (`0o644` -> `0o755`).
+fn make_executable(finding: &Finding, policy: &PathPolicy) -> Result<FileChange, NoPatch> {
+    use std::os::unix::fs::PermissionsExt;
+    let loc = finding
+        .location
+        .as_ref()
+        .ok_or_else(|| NoPatch("the finding names no file".into()))?;
+    let rel = paths::resolve(policy, &loc.file)
+        .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?;
+    let text = read(policy, &rel)?;
+    if !text.starts_with("#!") {
+        return Err(NoPatch(format!(
+            "{rel} has no `#!` line: it is not a script meant to run"
+        )));
+    }
+    let full = policy
+        .check(&rel, Access::Read)
+        .map_err(|e| NoPatch(e.to_string()))?;
+    let mode = std::fs::metadata(&full)
+        .map_err(|e| NoPatch(format!("cannot read {rel}: {e}")))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    if mode & 0o111 != 0 {
+        return Err(NoPatch(format!(
+            "{rel} is already executable: the permission problem is elsewhere"
+        )));
+    }
+    Ok(FileChange {
+        path: rel,
+        before: Some(text.clone()),
+        after: text,
+        mode: Some(mode | (mode & 0o444) >> 2),
+    })
+}
+
+/// The one quoted name of `choices` (`"a", "b"`) closest to `old`, when it is within
+/// a third of its length in edits (at least one) and no other is as close.
+fn closest_name(old: &str, choices: &str) -> Option<String> {
+    let names: Vec<&str> = choices
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut scored: Vec<(usize, &str)> =
+        names.iter().map(|n| (edit_distance(old, n), *n)).collect();
+    scored.sort();
+    let limit = (old.chars().count() / 3).max(1);
+    match scored.as_slice() {
+        [(d, n), rest @ ..] if *d > 0 && *d <= limit && rest.first().is_none_or(|r| r.0 > *d) => {
+            Some(n.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Edits between `a` and `b`, a swap of two neighbours counting as one (typos).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The job ids of a workflow (the keys one level under a top-level `jobs:`) with
+/// the line each starts on (1-based).
+fn workflow_jobs(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.trim_end() == "jobs:") else {
+        return Vec::new();
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut level = None;
+    let mut jobs = Vec::new();
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if indent(l) == 0 {
+            break;
+        }
+        let at = *level.get_or_insert(indent(l));
+        if indent(l) == at {
+            if let Some(key) = t
+                .strip_suffix(':')
+                .or_else(|| t.split_once(": ").map(|(k, _)| k))
+            {
+                jobs.push((key.trim_matches(['"', '\'']).to_string(), i + 1));
+            }
+        }
+    }
+    jobs
+}
+
+/// The line of job `job`'s `needs:` that names `old`, and the one other job id
+/// close to `old`.
+fn closest_needs(text: &str, job: &str, old: &str) -> Option<(usize, String)> {
+    let jobs = workflow_jobs(text);
+    let i = jobs.iter().position(|(name, _)| name == job)?;
+    let from = jobs[i].1;
+    let to = jobs.get(i + 1).map_or(usize::MAX, |j| j.1);
+    let others: Vec<String> = jobs
+        .iter()
+        .filter(|(name, _)| name != job)
+        .map(|(name, _)| format!("\"{name}\""))
+        .collect();
+    let new = closest_name(old, &others.join(", "))?;
+    // `needs: x`, `needs: [a, x]`, or a `- x` item of a `needs:` list.
+    let mut in_needs = false;
+    for (n, l) in text.lines().enumerate().map(|(n, l)| (n + 1, l)) {
+        if n <= from || n >= to {
+            continue;
+        }
+        let t = l.trim();
+        if let Some(rest) = t.strip_prefix("needs:") {
+            in_needs = rest.trim().is_empty();
+            if replace_token(rest, None, old, &new).is_some() {
+                return Some((n, new));
+            }
+        } else if in_needs && t.starts_with('-') {
+            if replace_token(t, None, old, &new).is_some() {
+                return Some((n, new));
+            }
+        } else {
+            in_needs = false;
+        }
+    }
+    None
+}
+
+/// `line` with the key or name `old` (letters, digits, `_`, `-`) replaced by `new`:
+/// at the 1-based `column` when given, else its one occurrence.
+fn replace_token(line: &str, column: Option<usize>, old: &str, new: &str) -> Option<String> {
+    let part = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let whole = |i: usize| {
+        !line[..i].chars().next_back().is_some_and(part)
+            && !line[i + old.len()..].chars().next().is_some_and(part)
+    };
+    let spots: Vec<usize> = line
+        .match_indices(old)
+        .map(|(i, _)| i)
+        .filter(|i| whole(*i))
+        .collect();
+    let at = match column {
+        Some(c) => line
+            .char_indices()
+            .nth(c.checked_sub(1)?)
+            .map(|(i, _)| i)
+            .filter(|i| spots.contains(i))?,
+        None if spots.len() == 1 => spots[0],
+        None => return None,
+    };
+    Some(format!("{}{new}{}", &line[..at], &line[at + old.len()..]))
+}
+
+/// A release version (`3.7`, `1.0.105`, `2024`) as numbers; `None` for anything
+/// else (a pre-release, a range).
+fn release(v: &str) -> Option<Vec<u64>> {
+    v.split('.').map(|p| p.parse().ok()).collect()
+}
+
+/// Manifests a version fix may edit: never a lockfile, which the tool regenerates.
+fn is_manifest(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    matches!(
+        name,
+        "Cargo.toml" | "package.json" | "pyproject.toml" | "go.mod"
+    ) || (name.starts_with("requirements") && name.ends_with(".txt"))
+}
+
+/// The edit for `pick-version`, and the version chosen.
+fn pick_version(
+    finding: &Finding,
+    policy: &PathPolicy,
+    caps: &BTreeMap<String, String>,
+    manifests: &[String],
+) -> Result<(FileChange, String), NoPatch> {
+    let get = |k: &str| caps.get(k).map(String::as_str).unwrap_or("");
+    let (name, versions) = (get("name"), get("versions"));
+    let wanted = get("wanted").trim_start_matches(['^', '~', '=', '>', '<', '!', 'v', ' ']);
+    let want =
+        release(wanted).ok_or_else(|| NoPatch(format!("`{wanted}` is not a plain version")))?;
+    let newest = versions
+        .split([',', ' '])
+        .map(|v| v.trim_matches(['`', '"', '\'']))
+        .filter(|v| !v.is_empty() && *v != "and")
+        .filter_map(|v| release(v).map(|r| (r, v)))
+        .max()
+        .ok_or_else(|| NoPatch("the tool listed no release versions".into()))?;
+    if newest.0 >= want {
+        return Err(NoPatch(format!(
+            "{wanted} is not newer than every listed version: which one is meant needs a human"
+        )));
+    }
+    // The manifest the finding names, else the first of `manifests` that names the
+    // package with that version.
+    let (named, at_line) = match &finding.location {
+        Some(loc) => (
+            vec![paths::resolve(policy, &loc.file)
+                .ok_or_else(|| NoPatch(format!("{} is not a file in the project", loc.file)))?],
+            loc.line.map(|n| n as usize),
+        ),
+        None => (manifests.to_vec(), None),
+    };
+    let mut found = None;
+    for rel in named.iter().filter(|m| policy.is_readable_file(m)) {
+        if !is_manifest(rel) {
+            return Err(NoPatch(format!("{rel} is not a manifest")));
+        }
+        let text = read(policy, rel)?;
+        let hits = version_lines(&text, name, wanted);
+        let on_line: Vec<_> = hits
+            .iter()
+            .filter(|h| Some(h.0) == at_line)
+            .cloned()
+            .collect();
+        let hits = if on_line.is_empty() { hits } else { on_line };
+        match hits.as_slice() {
+            [] => continue,
+            [(line, at)] => {
+                found = Some((rel.clone(), text, *line, *at));
+                break;
+            }
+            _ => {
+                return Err(NoPatch(format!(
+                    "{rel} names {name} {wanted} more than once"
+                )))
+            }
+        }
+    }
+    let (rel, text, line, at) =
+        found.ok_or_else(|| NoPatch(format!("no manifest has a line with {name} {wanted}")))?;
+    let text_line = text.lines().nth(line - 1).unwrap_or("");
+    let new = format!(
+        "{}{}{}",
+        &text_line[..at],
+        newest.1,
+        &text_line[at + wanted.len()..]
+    );
+    let t = Target {
+        path: rel,
+        text: text.clone(),
+        line,
+    };
+    let after = t.with_line(&new);
+    Ok((t.change(after)?, newest.1.to_string()))
+}
+
+/// The lines (1-based) of `text` that name `name` and `version` as whole tokens,
+/// with the byte offset of the version.
+fn version_lines(text: &str, name: &str, version: &str) -> Vec<(usize, usize)> {
+    fn token(line: &str, t: &str) -> Option<usize> {
+        let is_part = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
+        line.match_indices(t).map(|(i, _)| i).find(|i| {
+            let before = line[..*i].chars().next_back();
+            let after = line[i + t.len()..].chars().next();
+            !before.is_some_and(is_part) && !after.is_some_and(is_part)
+        })
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| token(l, name).is_some())
+        .filter_map(|(i, l)| token(l, version).map(|at| (i + 1, at)))
+        .collect()
 }
 
 /// Why a template whose `match` or `requires` fails makes no patch.

@@ -547,6 +547,7 @@ fn rebase_onto_current(
                     path: f.path.clone(),
                     before: Some(now),
                     after,
+                    mode: f.mode,
                 });
             }
             None => stale.push(f.path.clone()),
@@ -847,6 +848,7 @@ pub fn rollback(
                     after: now
                         .map(|n| String::from_utf8_lossy(&n).into_owned())
                         .unwrap_or_default(),
+                    mode: None,
                 });
                 return Err(RepairError::ChangedSinceApply {
                     patch: stored.id.clone(),
@@ -1048,9 +1050,11 @@ fn write_all(policy: &PathPolicy, provenance: &Provenance, files: &[FileChange])
         let path = policy
             .check(&f.path, Access::Write(provenance))
             .map_err(refused(&f.path))?;
-        let mode = std::fs::metadata(&path).ok().map(|m| {
-            use std::os::unix::fs::PermissionsExt;
-            m.permissions().mode()
+        let mode = f.mode.or_else(|| {
+            std::fs::metadata(&path).ok().map(|m| {
+                use std::os::unix::fs::PermissionsExt;
+                m.permissions().mode()
+            })
         });
         write_atomic(&path, f.after.as_bytes(), mode)?;
         test_pause();

@@ -40,7 +40,7 @@ CASES = [
     case("bash-not-executable", "bash", "./scripts/build.sh", {"scripts/build.sh": ("""
         #!/bin/bash
         echo build
-    """, 0o644)}, err("permission", "scripts/build.sh", "Permission denied"), needs=["bash"]),
+    """, 0o644)}, err("permission", "scripts/build.sh", "Permission denied", fixable=True), needs=["bash"]),
     case("bash-timeout", "bash", "timeout --verbose 1 bash wait.sh", {"wait.sh": """
         #!/bin/bash
         echo "waiting for the service to write ./ready"
@@ -111,6 +111,22 @@ CASES = [
             steps:
               - run: echo deploy
     """}, err("config", WF, "needs job \"biuld\" which does not exist", at="deploy:")),
+    # A job that needs a misspelled name of a job the workflow has.
+    case("actionlint-needs-typo", "actionlint", "actionlint -no-color .github/workflows/ci.yml", {WF: """
+        name: ci
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo build
+          deploy:
+            needs: [biuld]
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo deploy
+    """}, err("config", WF, "needs job \"biuld\" which does not exist", at="deploy:", fixable=True),
+      fix={WF: [("[biuld]", "[build]")]}),
     case("actionlint-shellcheck", "actionlint", "actionlint -no-color .github/workflows/ci.yml", {WF: """
         name: ci
         on: push

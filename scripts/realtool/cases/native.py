@@ -204,6 +204,10 @@ CASES = [
         }
     """}, err("lint", "main.c", "unused variable ‘unused’", at="int unused", fixable=True),
       fix={"main.c": [("    int unused = 3;\n", "")]}, fix_check="gcc -Wall -Werror -c main.c -o /dev/null"),
+    c("gcc-no-member-did-you-mean", "gcc -c main.c -o /dev/null",
+      {"main.c": "struct counter {\n\tint count;\n};\n\nint get(struct counter *c)\n{\n\treturn c->coutn;\n}\n"},
+      err("type", "main.c", "has no member named ‘coutn’", at="coutn", fixable=True),
+      fix={"main.c": [("coutn", "count")]}),
     c("gcc-implicit-declaration", "gcc -Werror=implicit-function-declaration -c main.c -o /dev/null", {"main.c": """
         #include <stdio.h>
 
@@ -288,6 +292,14 @@ CASES = [
     c("make-missing-separator", "make", {"Makefile": "all:\n    echo building\n"},
       err("syntax", "Makefile", "missing separator", line=2, fixable=True), tool="make",
       fix={"Makefile": [("    echo", "\techo")]}),
+    # GNU make 4.3 adds a hint when the recipe is indented with eight spaces.
+    c("make-missing-separator-hint", "make",
+      {"Makefile": "CC = cc\n\nall:\n\t@echo one\n        @echo two\n"},
+      err("syntax", "Makefile", "missing separator", line=5, fixable=True), tool="make",
+      fix={"Makefile": [("        @echo two", "\t@echo two")]}),
+    c("make-script-not-executable", "make",
+      {"Makefile": "all:\n\t./gen.sh\n", "gen.sh": ("#!/bin/sh\necho generated\n", 0o644)},
+      err("permission", "gen.sh", "Permission denied", fixable=True), tool="make"),
     c("make-no-rule", "make", {"Makefile": "all: app\n\napp: main.o util.o\n\tcc -o app main.o util.o\n",
                                "main.c": "int main(void) { return 0; }\n"},
       err("build", "Makefile", "No rule to make target 'util.o', needed by 'app'"), tool="make"),

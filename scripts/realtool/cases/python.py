@@ -431,7 +431,7 @@ CASES = [
        {"requirements.txt": """
         packaging==24.0
         idna==99.0.0
-    """}, err("dependency", "requirements.txt", "No matching distribution found for idna==99.0.0"),
+    """}, err("dependency", "requirements.txt", "No matching distribution found for idna==99.0.0", fixable=True),
        needs=["pip"]),
     py("pip-invalid-requirement", "pip", "pip install --dry-run --no-deps --disable-pip-version-check -r requirements.txt",
        {"requirements.txt": """

@@ -109,6 +109,15 @@ CASES = [
         }
     """, err("lint", M, "unused variable: `unused`", at="let unused", fixable=True),
        fix=[("let unused", "let _unused")], tool="rustc"),
+    rs("rust-deny-unused-mut", B, """
+        #![deny(warnings)]
+
+        fn main() {
+            let mut total = 2;
+            println!("{}", total);
+        }
+    """, err("lint", M, "variable does not need to be mutable", at="let mut total", fixable=True),
+       fix=[("let mut total", "let total")], tool="rustc"),
     rs("rust-unused-import-rustflags", "RUSTFLAGS='-D warnings' cargo build", """
         use std::fmt;
         use std::io::Write;
@@ -308,13 +317,13 @@ CASES = [
     # manifests
     case("cargo-bad-edition", "cargo", "cargo build", {
         "Cargo.toml": '[package]\nname = "bad_edition"\nversion = "0.1.0"\nedition = "2030"\n',
-        M: 'fn main() {}\n'}, err("config", "Cargo.toml", "failed to parse the `edition` key")),
+        M: 'fn main() {}\n'}, err("config", "Cargo.toml", "failed to parse the `edition` key", fixable=True)),
     case("cargo-misspelled-crate", "cargo", "cargo build", {
         "Cargo.toml": '[package]\nname = "misspelled"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nserde_jsonn = "1"\n',
         M: 'fn main() {}\n'}, err("dependency", "Cargo.toml", "no matching package named `serde_jsonn` found", fixable=True)),
     case("cargo-nonexistent-version", "cargo", "cargo build", {
         "Cargo.toml": '[package]\nname = "badver"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nanyhow = "99.0"\n',
-        M: 'fn main() {}\n'}, err("dependency", "Cargo.toml", "failed to select a version for the requirement `anyhow = \"^99.0\"`")),
+        M: 'fn main() {}\n'}, err("dependency", "Cargo.toml", "failed to select a version for the requirement `anyhow = \"^99.0\"`", fixable=True)),
     case("cargo-toml-syntax", "cargo", "cargo build", {
         "Cargo.toml": '[package]\nname = "tomlsyntax"\nversion = "0.1.0\nedition = "2021"\n',
         M: 'fn main() {}\n'}, err("syntax", "Cargo.toml", "invalid basic string", line=3)),

@@ -1,0 +1,8 @@
+struct counter {
+	int count;
+};
+
+int get(struct counter *c)
+{
+	return c->coutn;
+}

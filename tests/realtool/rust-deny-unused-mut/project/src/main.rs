@@ -1,0 +1,6 @@
+#![deny(warnings)]
+
+fn main() {
+    let mut total = 2;
+    println!("{}", total);
+}
