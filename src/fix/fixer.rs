@@ -336,6 +336,7 @@ fn one(
             path: file.to_string(),
             before: Some(before),
             after: kept,
+            mode: None,
         }],
     })
 }
