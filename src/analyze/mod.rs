@@ -565,6 +565,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     }
 
     fn push(&mut self, mut cand: Candidate) {
+        rank::join_test_id(&mut cand.captures);
         let has_location = cand.captures.contains_key("file") && cand.captures.contains_key("line");
         cand.evidence = match (
             cand.evidence,
