@@ -286,6 +286,9 @@ struct OpenBlock {
     cand: Candidate,
     lines: usize,
     parser: Option<BlockParser>,
+    /// Captures from the header line above; they fill what the block's own lines
+    /// leave missing when it closes (the block is the nearer evidence).
+    above: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -489,8 +492,13 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             set.insert(mask::masked_hash(text));
             return;
         }
+        let mut above = BTreeMap::new();
         if let Some(header) = rule.header() {
-            self.header_captures(ri, n, header, block, start, &mut captures);
+            self.header_captures(ri, n, header, block, start, &mut above);
+        }
+        let has_block = rule.spec.block.is_some() && rule.spec.parser.is_none();
+        if !has_block {
+            fill_missing(&mut captures, std::mem::take(&mut above));
         }
         if let Some(p) = &rule.spec.parser {
             if !parsers::parse_line(p, text, &mut captures) {
@@ -527,6 +535,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
                 cand,
                 lines: 0,
                 parser,
+                above,
             });
         } else {
             self.push(cand);
@@ -559,7 +568,8 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     }
 
     pub(crate) fn close_block(&mut self) {
-        if let Some(open) = self.open.take() {
+        if let Some(mut open) = self.open.take() {
+            fill_missing(&mut open.cand.captures, open.above);
             self.push(open.cand);
         }
     }
@@ -889,6 +899,13 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
         }
     }
     Next::Absorb
+}
+
+/// Adds the captures of `from` that `to` lacks.
+fn fill_missing(to: &mut BTreeMap<String, String>, from: BTreeMap<String, String>) {
+    for (k, v) in from {
+        to.entry(k).or_insert(v);
+    }
 }
 
 fn push_excerpt(excerpt: &mut Vec<String>, text: &str) {
