@@ -885,6 +885,9 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
             return Next::Stop;
         }
     }
+    if let Some(frame) = &block.frame {
+        project_frame(frame, block.library.as_ref(), text, &mut open.cand.captures);
+    }
     for re in &block.captures {
         if let Some(caps) = re.captures(text) {
             for name in re.capture_names().flatten() {
@@ -899,6 +902,27 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
         }
     }
     Next::Absorb
+}
+
+/// The first stack frame in project code (not matching `library`) gives the location,
+/// unless the error's first line already had one.
+fn project_frame(
+    frame: &regex::Regex,
+    library: Option<&regex::Regex>,
+    text: &str,
+    captures: &mut BTreeMap<String, String>,
+) {
+    if captures.contains_key("file") || library.is_some_and(|l| l.is_match(text)) {
+        return;
+    }
+    let Some(caps) = frame.captures(text) else {
+        return;
+    };
+    for name in frame.capture_names().flatten() {
+        if let Some(m) = caps.name(name) {
+            captures.insert(name.to_string(), m.as_str().trim().to_string());
+        }
+    }
 }
 
 /// Adds the captures of `from` that `to` lacks.
