@@ -359,7 +359,8 @@ mod tests {
     }
 
     fn blocks_of(bytes: Vec<u8>) -> Vec<u8> {
-        let input = LogInput::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes))).unwrap();
+        let input =
+            LogInput::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes))).unwrap();
         let mut out = Vec::new();
         input
             .for_each_block(|b| {
@@ -385,7 +386,8 @@ mod tests {
 
     #[test]
     fn progress_overwrites_stay_within_their_line() {
-        let log = "Downloading 10%\rDownloading 20%\rDownloading 30%\r".repeat(4) + "\nerror: boom\n";
+        let log =
+            "Downloading 10%\rDownloading 20%\rDownloading 30%\r".repeat(4) + "\nerror: boom\n";
         let out = blocks_of(log.clone().into_bytes());
         assert_eq!(out, log.into_bytes());
     }
