@@ -274,7 +274,6 @@ fn pytest_assert_failure_names_test_ten_percent_at_test_calc_py_9() {
 }
 
 #[test]
-#[ignore = "pytest.collection-error gives category \"test\" and no line for a ModuleNotFoundError; want \"dependency\" at tests/test_client.py:1"]
 fn pytest_collection_import_error_is_a_missing_dependency_httpclientx() {
     check(
         "pytest/collection_import_error.log",
@@ -393,9 +392,6 @@ fn jest_failing_test_names_applies_quantity_at_cart_test_js_9() {
 }
 
 #[test]
-#[ignore = "mocha's `  1) title` header has no keyword of 4+ characters, so the located \
-            error line and the `N failing` summary (which has the title) stay two findings \
-            and the located one ranks first"]
 fn mocha_failing_test_names_collapses_repeated_spaces_at_slug_test_js_10() {
     check(
         "mocha/failing_test.log",
@@ -532,7 +528,6 @@ fn go_test_failure_names_test_abs_negative_at_mathx_test_go_13() {
 }
 
 #[test]
-#[ignore = "go.test-fail has no location with go test -v, where \"mathx_test.go:13: ...\" precedes \"--- FAIL: TestAbsNegative\"; want mathx_test.go:13"]
 fn go_test_verbose_failure_names_test_abs_negative_not_the_passing_test() {
     check(
         "go/test_failure_verbose.log",

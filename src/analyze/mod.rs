@@ -310,6 +310,9 @@ struct OpenBlock {
     cand: Candidate,
     lines: usize,
     parser: Option<BlockParser>,
+    /// Captures from the header line above; they fill what the block's own lines
+    /// leave missing when it closes (the block is the nearer evidence).
+    above: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -513,8 +516,13 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             set.insert(mask::masked_hash(text));
             return;
         }
+        let mut above = BTreeMap::new();
         if let Some(header) = rule.header() {
-            self.header_captures(ri, n, header, block, start, &mut captures);
+            self.header_captures(ri, n, header, block, start, &mut above);
+        }
+        let has_block = rule.spec.block.is_some() && rule.spec.parser.is_none();
+        if !has_block {
+            fill_missing(&mut captures, std::mem::take(&mut above));
         }
         if let Some(p) = &rule.spec.parser {
             if !parsers::parse_line(p, text, &mut captures) {
@@ -551,6 +559,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
                 cand,
                 lines: 0,
                 parser,
+                above,
             });
         } else {
             self.push(cand);
@@ -583,12 +592,14 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     }
 
     pub(crate) fn close_block(&mut self) {
-        if let Some(open) = self.open.take() {
+        if let Some(mut open) = self.open.take() {
+            fill_missing(&mut open.cand.captures, open.above);
             self.push(open.cand);
         }
     }
 
     fn push(&mut self, mut cand: Candidate) {
+        rank::join_test_id(&mut cand.captures);
         let has_location = cand.captures.contains_key("file") && cand.captures.contains_key("line");
         cand.evidence = match (
             cand.evidence,
@@ -898,6 +909,9 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
             return Next::Stop;
         }
     }
+    if let Some(frame) = &block.frame {
+        project_frame(frame, block.library.as_ref(), text, &mut open.cand.captures);
+    }
     for re in &block.captures {
         if let Some(caps) = re.captures(text) {
             for name in re.capture_names().flatten() {
@@ -912,6 +926,34 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
         }
     }
     Next::Absorb
+}
+
+/// The first stack frame in project code (not matching `library`) gives the location,
+/// unless the error's first line already had one.
+fn project_frame(
+    frame: &regex::Regex,
+    library: Option<&regex::Regex>,
+    text: &str,
+    captures: &mut BTreeMap<String, String>,
+) {
+    if captures.contains_key("file") || library.is_some_and(|l| l.is_match(text)) {
+        return;
+    }
+    let Some(caps) = frame.captures(text) else {
+        return;
+    };
+    for name in frame.capture_names().flatten() {
+        if let Some(m) = caps.name(name) {
+            captures.insert(name.to_string(), m.as_str().trim().to_string());
+        }
+    }
+}
+
+/// Adds the captures of `from` that `to` lacks.
+fn fill_missing(to: &mut BTreeMap<String, String>, from: BTreeMap<String, String>) {
+    for (k, v) in from {
+        to.entry(k).or_insert(v);
+    }
 }
 
 fn push_excerpt(excerpt: &mut Vec<String>, text: &str) {

@@ -125,11 +125,31 @@ fn merge_tests(cands: Vec<Candidate>) -> Vec<Candidate> {
     out
 }
 
+/// A rule that reads a test as JUnit names it, a class and a method (gradle's
+/// `Class > method FAILED`), captures `test_class` and `test_name`; the test is then
+/// `Class.method`, the id surefire prints and `--tests` filters take.
+pub(crate) fn join_test_id(captures: &mut std::collections::BTreeMap<String, String>) {
+    if captures.contains_key("test") {
+        return;
+    }
+    if let (Some(class), Some(name)) = (captures.get("test_class"), captures.get("test_name")) {
+        let id = format!("{class}.{name}");
+        captures.insert("test".to_string(), id);
+    }
+}
+
 /// `tests/test_x.py::TestA::test_b`, `TestA.test_b`, `test_b (tests.TestA)` all key as
 /// `test_b`. Titles with spaces (jest, mocha, vitest: `Suite › does x`) are kept whole,
-/// so two tests of one suite never merge.
+/// so two tests of one suite never merge. Parameters stay: `test_b[1]` and `test_b[2]`
+/// are two tests.
 fn test_key(test: &str) -> String {
     let t = test.trim();
+    // `name[params]`: the key of `name`, then the parameters as printed.
+    if let Some(open) = t.find('[') {
+        if t.ends_with(']') && !t[..open].contains(char::is_whitespace) {
+            return format!("{}{}", test_key(&t[..open]), &t[open..]);
+        }
+    }
     // unittest: `test_b (tests.test_x.TestA)`
     let t = match t.split_once(" (") {
         Some((name, rest)) if rest.ends_with(')') && !name.contains(' ') => name,
@@ -138,7 +158,6 @@ fn test_key(test: &str) -> String {
     if t.contains(char::is_whitespace) {
         return t.to_string();
     }
-    let t = t.split('[').next().unwrap_or(t);
     let t = t.split('(').next().unwrap_or(t);
     // Erlang names carry an arity: `mod:fun/0`.
     let t = match t.rsplit_once('/') {
@@ -264,12 +283,27 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
 
 #[cfg(test)]
 mod tests {
-    use super::test_key;
+    use super::{join_test_id, test_key};
+
+    #[test]
+    fn a_class_and_a_method_make_the_test_id() {
+        let mut c = std::collections::BTreeMap::new();
+        c.insert("test_class".to_string(), "com.acme.FooTest".to_string());
+        c.insert("test_name".to_string(), "adds[1: 2]".to_string());
+        join_test_id(&mut c);
+        assert_eq!(c["test"], "com.acme.FooTest.adds[1: 2]");
+        // A test already named is left alone.
+        c.insert("test".to_string(), "FooTest > adds".to_string());
+        join_test_id(&mut c);
+        assert_eq!(c["test"], "FooTest > adds");
+    }
 
     #[test]
     fn test_names_in_different_spellings_share_a_key() {
         assert_eq!(test_key("tests/test_x.py::TestA::test_b"), "test_b");
-        assert_eq!(test_key("tests/test_x.py::test_b[1-2]"), "test_b");
+        assert_eq!(test_key("tests/test_x.py::test_b[1-2]"), "test_b[1-2]");
+        assert_eq!(test_key("com.acme.T.test_b[0: a.B c]"), "test_b[0: a.B c]");
+        assert_ne!(test_key("T.test_b[1]"), test_key("T.test_b[2]"));
         assert_eq!(test_key("test_b (tests.test_x.TestA)"), "test_b");
         assert_eq!(test_key("com.acme.FooTest.test_b"), "test_b");
         assert_ne!(test_key("Suite › does a"), test_key("Suite › does b"));

@@ -100,6 +100,8 @@ impl LogInput {
         let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_SIZE + MAX_LINE);
         let mut first = true;
         let mut skipping_long_line = false;
+        // Whether the log ends its lines with a bare `\r` (decided on its first 64 KiB).
+        let mut cr_lines: Option<bool> = None;
         loop {
             let chunk = match self.reader.fill_buf() {
                 Ok(c) => c,
@@ -111,7 +113,8 @@ impl LogInput {
             }
             let n = chunk.len();
             if skipping_long_line {
-                match memchr::memchr(b'\n', chunk) {
+                let eol = if cr_lines == Some(true) { b'\r' } else { b'\n' };
+                match memchr::memchr(eol, chunk) {
                     Some(i) => {
                         buf.push(b'\n');
                         skipping_long_line = false;
@@ -121,8 +124,21 @@ impl LogInput {
                 }
                 continue;
             }
+            let appended = buf.len();
             buf.extend_from_slice(chunk);
             self.reader.consume(n);
+            match cr_lines {
+                Some(true) => cr_to_lf(&mut buf[appended..]),
+                Some(false) => {}
+                None if buf.len() >= CR_PROBE => {
+                    let cr = cr_terminated(&buf);
+                    if cr {
+                        cr_to_lf(&mut buf);
+                    }
+                    cr_lines = Some(cr);
+                }
+                None => {}
+            }
             if buf.len() < BLOCK_SIZE {
                 continue;
             }
@@ -141,6 +157,9 @@ impl LogInput {
                     skipping_long_line = true;
                 }
             }
+        }
+        if cr_lines.is_none() && cr_terminated(&buf) {
+            cr_to_lf(&mut buf);
         }
         if !buf.is_empty() {
             if first {
@@ -203,6 +222,22 @@ fn map_open_error(path: &Path, e: io::Error) -> InputError {
             name: path.display().to_string(),
             source: e,
         },
+    }
+}
+
+/// How much of a log is looked at to tell whether it ends its lines with `\r`.
+const CR_PROBE: usize = 64 * 1024;
+
+/// A log whose lines end with a bare `\r` (classic Mac line ends, or a CI log saved
+/// with its `\n`s lost): no `\n` at all in its head, but `\r`s throughout it. Read
+/// as one line it would show only its last `\r` segment.
+fn cr_terminated(head: &[u8]) -> bool {
+    !head.contains(&b'\n') && memchr::memchr_iter(b'\r', head).take(8).count() == 8
+}
+
+fn cr_to_lf(bytes: &mut [u8]) {
+    for b in bytes.iter_mut().filter(|b| **b == b'\r') {
+        *b = b'\n';
     }
 }
 
@@ -321,6 +356,40 @@ mod tests {
     #[test]
     fn invalid_utf8_is_decoded_lossily() {
         assert_eq!(clean_line(b"caf\xe9 error"), "caf\u{fffd} error");
+    }
+
+    fn blocks_of(bytes: Vec<u8>) -> Vec<u8> {
+        let input =
+            LogInput::from_reader("t".into(), Box::new(std::io::Cursor::new(bytes))).unwrap();
+        let mut out = Vec::new();
+        input
+            .for_each_block(|b| {
+                out.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_log_with_bare_cr_line_ends_is_read_as_lines() {
+        let log = "collected 3 items\r\r==== FAILURES ====\r____ Test.test_a ____\r\rE  assert 1 == 2\rx.py:3: AssertionError\r1 failed\r";
+        let out = blocks_of(log.as_bytes().to_vec());
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 8);
+        assert!(!out.contains(&b'\r'));
+        // The same with a long head (past the probe) and a gzip-sized stream.
+        let long = log.repeat(CR_PROBE / log.len() + 10);
+        let out = blocks_of(long.clone().into_bytes());
+        assert_eq!(out.len(), long.len());
+        assert!(!out.contains(&b'\r'));
+    }
+
+    #[test]
+    fn progress_overwrites_stay_within_their_line() {
+        let log =
+            "Downloading 10%\rDownloading 20%\rDownloading 30%\r".repeat(4) + "\nerror: boom\n";
+        let out = blocks_of(log.clone().into_bytes());
+        assert_eq!(out, log.into_bytes());
     }
 
     #[test]

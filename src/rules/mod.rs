@@ -114,6 +114,15 @@ pub struct BlockSpec {
     /// (e.g. rustc's `--> src/main.rs:3:13`).
     #[serde(default)]
     pub captures: Vec<String>,
+    /// A stack frame line with `file` and `line` captures (Go, Node, Java and Rust
+    /// print the innermost frame first): the first frame that does not match
+    /// `library` locates the error, so the finding points at the project's code, not
+    /// at the runtime, the standard library or a dependency.
+    #[serde(default)]
+    pub frame: Option<String>,
+    /// A frame line matching this is not project code.
+    #[serde(default)]
+    pub library: Option<String>,
 }
 
 fn default_max_lines() -> usize {
@@ -203,6 +212,8 @@ pub struct CompiledBlock {
     pub until: Option<Regex>,
     pub while_: Option<Regex>,
     pub captures: Vec<Regex>,
+    pub frame: Option<Regex>,
+    pub library: Option<Regex>,
 }
 
 impl Rule {
@@ -238,6 +249,8 @@ impl Rule {
                         .iter()
                         .filter_map(|r| compile_bounded(r).ok())
                         .collect(),
+                    frame: opt(&b.frame),
+                    library: opt(&b.library),
                 })
             })
             .as_ref()
@@ -475,6 +488,12 @@ pub fn validate(spec: &RuleSpec, file: &str) -> Result<(), RuleError> {
     if let Some(block) = &spec.block {
         for c in &block.captures {
             extra.push(compile("block.captures", c)?);
+        }
+        if let Some(f) = &block.frame {
+            extra.push(compile("block.frame", f)?);
+        }
+        if let Some(l) = &block.library {
+            compile("block.library", l)?;
         }
     }
     if let Some(h) = &spec.header {
