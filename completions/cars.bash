@@ -49,6 +49,9 @@ _cars() {
             cars,history)
                 cmd="cars__subcmd__history"
                 ;;
+            cars,label)
+                cmd="cars__subcmd__label"
+                ;;
             cars,learn)
                 cmd="cars__subcmd__learn"
                 ;;
@@ -118,6 +121,9 @@ _cars() {
             cars__subcmd__help,history)
                 cmd="cars__subcmd__help__subcmd__history"
                 ;;
+            cars__subcmd__help,label)
+                cmd="cars__subcmd__help__subcmd__label"
+                ;;
             cars__subcmd__help,learn)
                 cmd="cars__subcmd__help__subcmd__learn"
                 ;;
@@ -166,6 +172,9 @@ _cars() {
             cars__subcmd__help__subcmd__learn,stats)
                 cmd="cars__subcmd__help__subcmd__learn__subcmd__stats"
                 ;;
+            cars__subcmd__help__subcmd__learn,train)
+                cmd="cars__subcmd__help__subcmd__learn__subcmd__train"
+                ;;
             cars__subcmd__help__subcmd__rules,check)
                 cmd="cars__subcmd__help__subcmd__rules__subcmd__check"
                 ;;
@@ -190,6 +199,9 @@ _cars() {
             cars__subcmd__learn,stats)
                 cmd="cars__subcmd__learn__subcmd__stats"
                 ;;
+            cars__subcmd__learn,train)
+                cmd="cars__subcmd__learn__subcmd__train"
+                ;;
             cars__subcmd__learn__subcmd__help,export)
                 cmd="cars__subcmd__learn__subcmd__help__subcmd__export"
                 ;;
@@ -204,6 +216,9 @@ _cars() {
                 ;;
             cars__subcmd__learn__subcmd__help,stats)
                 cmd="cars__subcmd__learn__subcmd__help__subcmd__stats"
+                ;;
+            cars__subcmd__learn__subcmd__help,train)
+                cmd="cars__subcmd__learn__subcmd__help__subcmd__train"
                 ;;
             cars__subcmd__rules,check)
                 cmd="cars__subcmd__rules__subcmd__check"
@@ -236,7 +251,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,7 +539,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
+            opts="analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,8 +706,22 @@ _cars() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cars__subcmd__help__subcmd__label)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cars__subcmd__help__subcmd__learn)
-            opts="stats reset export import"
+            opts="stats reset export train import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -748,6 +777,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__learn__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__learn__subcmd__train)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -991,8 +1034,30 @@ _cars() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cars__subcmd__label)
+            opts="-h --session --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --session)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cars__subcmd__learn)
-            opts="-h --store --help stats reset export import help"
+            opts="-h --store --help stats reset export train import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1028,7 +1093,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__learn__subcmd__help)
-            opts="stats reset export import help"
+            opts="stats reset export train import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1111,6 +1176,20 @@ _cars() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cars__subcmd__learn__subcmd__help__subcmd__train)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cars__subcmd__learn__subcmd__import)
             opts="-h --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1162,6 +1241,24 @@ _cars() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__learn__subcmd__train)
+            opts="-h --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

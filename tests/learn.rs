@@ -123,3 +123,35 @@ fn rules_suggest_clusters_unknown_errors_and_writes_a_draft_that_passes_check() 
     let draft = p.read(".cars/patterns/suggested.toml");
     assert!(draft.contains("keywords = [\"Segfault\"]"), "{draft}");
 }
+
+#[test]
+fn a_label_and_train_teach_the_classifier_a_category_no_rule_names() {
+    let p = Project::new(&[("src/main.rs", MAIN)]);
+    let category_of_first = |p: &Project, line: &str| -> String {
+        let log = p.log(&format!("step 1\n{line}\n"));
+        let out = p.cars(&["analyze", log.to_str().unwrap(), "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"][0]["category"].as_str().unwrap().to_string()
+    };
+    let before = category_of_first(&p, "ERROR: flux capacitor overheated in chamber 7");
+    assert_ne!(before, "deployment");
+    let log = p.log("step 1\nERROR: flux capacitor overheated in chamber 7\n");
+    p.cars(&["analyze", log.to_str().unwrap()]);
+    let out = p.cars_ok(&["label", "E1", "deployment"]);
+    assert!(out.contains("recorded as deployment"), "{out}");
+    let out = p.cars_ok(&["learn", "train"]);
+    assert!(out.contains("1 correction"), "{out}");
+    // The same kind of error, another chamber: now the classifier knows it.
+    assert_eq!(
+        category_of_first(&p, "ERROR: flux capacitor overheated in chamber 9"),
+        "deployment"
+    );
+    // A bad category is a usage error naming the valid ones.
+    let out = p.cars(&["label", "E1", "weather"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("deployment"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -122,6 +122,25 @@ pub fn classify(text: &str) -> Category {
         .unwrap_or(Category::Unknown)
 }
 
+/// The category of a block no rule explains: the cue words' when they name one, else
+/// the naive-Bayes model's when it is at least even odds.
+pub fn fallback_category(text: &str) -> Category {
+    fallback_category_with(crate::learn::classifier::Classifier::current(), text)
+}
+
+pub fn fallback_category_with(
+    model: &crate::learn::classifier::Classifier,
+    text: &str,
+) -> Category {
+    match classify(text) {
+        Category::Unknown => match model.classify(text) {
+            Some((c, p)) if p >= 0.5 => c,
+            _ => Category::Unknown,
+        },
+        c => c,
+    }
+}
+
 /// Words that make a line look like the description of a failure.
 pub const ERROR_WORDS: &[&str] = &[
     "error",

@@ -709,7 +709,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             evidence: Evidence::Fallback,
             occurrences: 1,
             line_hash: mask::masked_hash(&text),
-            category: Some(classify::classify(&text)),
+            category: Some(classify::fallback_category(&text)),
         })
     }
 

@@ -251,6 +251,18 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
     });
     let (category, category_reason) = match verdict {
         Some(v) => (v.category, Some(v.reason)),
+        // Only generic words matched: the fallback classifier (cue words, then the
+        // naive-Bayes model) proposes a category from the block's text.
+        None if category == Category::Unknown && rule.is_some() => {
+            let text = c.excerpt.join("\n");
+            match super::classify::fallback_category(&text) {
+                Category::Unknown => (category, None),
+                guess => (
+                    guess,
+                    Some("no rule names it: the fallback classifier's guess".to_string()),
+                ),
+            }
+        }
         None => (category, None),
     };
     let fingerprint = format!("{:016x}", fingerprint(&rule_id, &c));

@@ -41,6 +41,13 @@ pub enum InspectCommand {
         #[command(flatten)]
         at: SessionArg,
     },
+    /// Correct a finding's category (recorded for `cars learn train`)
+    Label {
+        finding: String,
+        category: cars::rules::model::Category,
+        #[command(flatten)]
+        at: SessionArg,
+    },
     /// Reject a proposed patch (recorded; it will not be applied)
     Reject {
         patch: String,
@@ -58,6 +65,7 @@ impl InspectCommand {
             | InspectCommand::Show { at, .. }
             | InspectCommand::Explain { at, .. }
             | InspectCommand::Diff { at, .. }
+            | InspectCommand::Label { at, .. }
             | InspectCommand::Reject { at, .. } => at.session,
         }
     }
@@ -71,6 +79,9 @@ pub fn run(cmd: InspectCommand, store_dir: Option<&Path>) -> anyhow::Result<Outc
         InspectCommand::List { by, .. } => ws.list(by.as_deref(), &mut out)?,
         InspectCommand::Show { finding, .. } => ws.show(&finding, &mut out)?,
         InspectCommand::Explain { finding, .. } => ws.explain(&finding, &mut out)?,
+        InspectCommand::Label {
+            finding, category, ..
+        } => ws.label(&finding, category, &mut out)?,
         InspectCommand::Diff { patch, .. } => ws.diff(&patch, &mut out)?,
         InspectCommand::Reject { patch, reason, .. } => {
             let reason = reason.join(" ");

@@ -30,6 +30,8 @@ pub enum LearnCommand {
     },
     /// Write every outcome as JSON (schema cars/knowledge/v1)
     Export,
+    /// Retrain the category classifier with your `cars label` corrections added
+    Train,
     /// Add the outcomes of an export
     Import {
         /// The JSON file (`-`: standard input)
@@ -64,6 +66,15 @@ pub fn run(cmd: LearnCommand) -> anyhow::Result<Outcome> {
                 Some(r) => writeln!(out, "forgot {what} of rule {r}")?,
                 None => writeln!(out, "forgot {what}")?,
             }
+        }
+        LearnCommand::Train => {
+            let n = kb.train()?;
+            writeln!(
+                out,
+                "trained: the shipped model plus {} ({}); analysis uses it from now on",
+                cars::report::plural(n as u64, "correction"),
+                cars::learn::classifier::user_model_path().display()
+            )?;
         }
         LearnCommand::Export => {
             kb.export(&mut out)?;

@@ -256,6 +256,32 @@ impl Workspace {
         Ok(())
     }
 
+    /// Records that finding `id` is of `category`, for `cars learn train`.
+    pub fn label(
+        &mut self,
+        id: &str,
+        category: cars::rules::model::Category,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<()> {
+        let f = self.finding(id)?;
+        let kb = self
+            .engine
+            .knowledge()
+            .context("the knowledge base is not available")?;
+        let text = if f.excerpt.is_empty() {
+            f.message.clone()
+        } else {
+            f.excerpt.join("\n")
+        };
+        kb.label(&text, category, cars::store::now_ms())?;
+        writeln!(
+            out,
+            "{}: recorded as {category} (was {}); `cars learn train` makes the classifier learn it",
+            f.id, f.category
+        )?;
+        Ok(())
+    }
+
     /// Proposes patches for the given findings (all when empty) and prints the table.
     pub fn patch(&mut self, ids: &[String], out: &mut dyn Write) -> anyhow::Result<()> {
         let p = self.engine.propose(ids)?;

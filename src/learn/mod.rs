@@ -29,6 +29,7 @@ pub const MAX_CONFIDENCE: f64 = 0.99;
 /// The export format.
 pub const SCHEMA: &str = "cars/knowledge/v1";
 
+pub mod classifier;
 pub mod drain;
 
 #[derive(Debug, thiserror::Error)]
@@ -255,7 +256,13 @@ impl Knowledge {
                  kind TEXT NOT NULL,
                  at INTEGER NOT NULL
              );
-             CREATE INDEX IF NOT EXISTS outcomes_key ON outcomes (source, rule, at);",
+             CREATE INDEX IF NOT EXISTS outcomes_key ON outcomes (source, rule, at);
+             CREATE TABLE IF NOT EXISTS labels (
+                 id INTEGER PRIMARY KEY,
+                 text TEXT NOT NULL,
+                 category TEXT NOT NULL,
+                 at INTEGER NOT NULL
+             );",
         )
         .map_err(err)?;
         Ok(Knowledge {
@@ -339,6 +346,58 @@ impl Knowledge {
             }
         }
         Ok(out)
+    }
+
+    /// Records a user's correction: the error block `text` is of `category`.
+    pub fn label(
+        &self,
+        text: &str,
+        category: crate::rules::model::Category,
+        at: i64,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO labels (text, category, at) VALUES (?1, ?2, ?3)",
+                params![text, category.as_str(), at],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Every correction, oldest first.
+    pub fn labels(&self) -> Result<Vec<(String, crate::rules::model::Category)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT text, category FROM labels ORDER BY at, id")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (text, cat) = row.map_err(self.err())?;
+            if let Ok(c) = cat.parse() {
+                out.push((text, c));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The shipped classifier with the user's corrections added, written to the data
+    /// dir, where analysis picks it up; how many corrections it holds.
+    pub fn train(&self) -> Result<usize> {
+        let mut model = classifier::Classifier::builtin().clone();
+        let labels = self.labels()?;
+        for (text, category) in &labels {
+            model.add(text, *category, classifier::LABEL_WEIGHT);
+        }
+        let path = classifier::user_model_path();
+        let json = serde_json::to_string(&model).map_err(|e| LearnError::Import(e.to_string()))?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, json)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .map_err(|source| LearnError::Io { path, source })?;
+        Ok(labels.len())
     }
 
     /// Forgets every outcome, or those of one rule; how many were removed.
