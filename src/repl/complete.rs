@@ -53,7 +53,7 @@ impl Helper {
                 .iter()
                 .map(|(c, _, _)| c.to_string())
                 .collect(),
-            Some(&("show" | "explain")) => self.findings.clone(),
+            Some(&("show" | "explain" | "label")) if words.len() == 1 => self.findings.clone(),
             Some(&"patch") => self
                 .findings
                 .iter()

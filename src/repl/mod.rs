@@ -33,6 +33,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     ("explain", "<E#>", "what a finding means and the usual fix"),
     (
+        "label",
+        "<E#> <category>",
+        "correct a finding's category (`cars learn train` learns it)",
+    ),
+    (
         "patch",
         "<E#...|all>",
         "propose fixes for findings (all by default)",
@@ -93,6 +98,13 @@ pub fn execute(ws: &mut Workspace, line: &str, out: &mut dyn Write) -> anyhow::R
         "list" | "ls" => ws.list(arg(0), out)?,
         "show" => ws.show(need(0, "a finding id like E1")?, out)?,
         "explain" => ws.explain(need(0, "a finding id like E1")?, out)?,
+        "label" => {
+            let id = need(0, "a finding id like E1")?;
+            let category = need(1, "a category such as network")?
+                .parse()
+                .map_err(anyhow::Error::msg)?;
+            ws.label(id, category, out)?
+        }
         "patch" => {
             let ids: Vec<String> = args.iter().filter(|a| *a != "all").cloned().collect();
             ws.patch(&ids, out)?
