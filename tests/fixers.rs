@@ -313,11 +313,19 @@ fn goimports_removes_the_unused_import_go_build_names() {
     ]);
     let (ok, log) = p.run_tool("go", "GOFLAGS=-mod=mod go build ./...");
     assert!(!ok, "go build must fail on the unused import");
-    p.cars(&["analyze", &log.to_string_lossy(), "--command", "go build ./..."]);
+    p.cars(&[
+        "analyze",
+        &log.to_string_lossy(),
+        "--command",
+        "go build ./...",
+    ]);
     let patch = fixer_patch(&p, "E1", "goimports");
     assert_eq!(patch["gate"], "approve", "{patch:#}");
     p.cars_ok(&["apply", patch["id"].as_str().unwrap()]);
-    assert_eq!(p.read("cmd/tiny/main.go"), main.replace("\t\"strings\"\n", ""));
+    assert_eq!(
+        p.read("cmd/tiny/main.go"),
+        main.replace("\t\"strings\"\n", "")
+    );
 }
 
 #[test]

@@ -623,7 +623,10 @@ mod tests {
     fn session_arguments_are_passed_on_only_when_plain() {
         let cmd = "{program} {arg:--standard} -q {file}";
         let phpcs = Some("phpcs --standard=PSR12 --report=full src");
-        assert_eq!(with_session_args(cmd, phpcs), "{program} --standard=PSR12 -q {file}");
+        assert_eq!(
+            with_session_args(cmd, phpcs),
+            "{program} --standard=PSR12 -q {file}"
+        );
         let spaced = Some("vendor/bin/phpcs --standard ci/ruleset.xml src");
         assert_eq!(
             with_session_args(cmd, spaced),
