@@ -239,3 +239,114 @@ fn ruff_format_rewrites_the_file_ruff_format_check_names() {
     ]);
     assert_eq!(p.read("pkg/app.py"), "x = [1, 2, 3]\n");
 }
+
+/// Whether `probe` succeeds; under CI a missing tool fails the test (.ci/run installs
+/// it), elsewhere the test is skipped with a message.
+fn have(tool: &str, probe: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("{probe} >/dev/null 2>&1")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("{tool} is not installed; .ci/run should have installed it");
+    }
+    if !found {
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+#[test]
+fn phpcbf_fixes_to_the_standard_phpcs_checked() {
+    if !have("phpcbf", "phpcbf --version") {
+        return;
+    }
+    // Under PSR12 the brace of a function goes on its own line; far below, a second
+    // violation that this finding's patch leaves alone.
+    let php = "<?php\n\nfunction add($a, $b) {\n    return $a + $b;\n}\n\n\n\n\n\n\nfunction sub($a, $b) {\n    return $a - $b;\n}\n";
+    let p = Project::new(&[("lib/math.php", php)]);
+    let check = "phpcs --standard=PSR12 --report=emacs lib";
+    let (ok, log) = p.run_tool("phpcs", check);
+    assert!(!ok, "phpcs must fail on the braces");
+    p.cars(&["analyze", &log.to_string_lossy(), "--command", check]);
+    let patch = fixer_patch(&p, "E1", "phpcbf");
+    assert_eq!(patch["gate"], "approve", "{patch:#}");
+    assert_eq!(p.read("lib/math.php"), php);
+    assert_eq!(status(&p), "");
+    // The session's phpcs still fails on `sub`, which this patch leaves alone.
+    p.cars_ok(&["apply", patch["id"].as_str().unwrap(), "--no-validate"]);
+    let fixed = p.read("lib/math.php");
+    assert!(
+        fixed.starts_with("<?php\n\nfunction add($a, $b)\n{\n    return $a + $b;\n}\n"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("function sub($a, $b) {\n"), "{fixed}");
+}
+
+#[test]
+fn phpcbf_runs_only_when_the_session_ran_phpcs_or_the_project_is_trusted() {
+    let php = "<?php\n\nfunction add($a, $b) {\n    return $a + $b;\n}\n";
+    let p = Project::new(&[("lib/math.php", php)]);
+    let log = p.log(&format!(
+        "{}/lib/math.php:3:23: error - Opening brace should be on a new line\n",
+        p.root().display()
+    ));
+    p.cars(&["analyze", &log.to_string_lossy()]);
+    let patches = p.patches();
+    assert!(
+        patches["unfixable"]
+            .to_string()
+            .contains("phpcbf runs the project's own code"),
+        "{patches:#}"
+    );
+}
+
+#[test]
+fn goimports_removes_the_unused_import_go_build_names() {
+    if !have("goimports", "command -v goimports") || !have("go", "go version") {
+        return;
+    }
+    let main = "package main\n\nimport (\n\t\"fmt\"\n\t\"strings\"\n)\n\nfunc main() {\n\tfmt.Println(\"hi\")\n}\n";
+    let p = Project::new(&[
+        ("go.mod", "module example.com/tiny\n\ngo 1.19\n"),
+        ("cmd/tiny/main.go", main),
+    ]);
+    let (ok, log) = p.run_tool("go", "GOFLAGS=-mod=mod go build ./...");
+    assert!(!ok, "go build must fail on the unused import");
+    p.cars(&[
+        "analyze",
+        &log.to_string_lossy(),
+        "--command",
+        "go build ./...",
+    ]);
+    let patch = fixer_patch(&p, "E1", "goimports");
+    assert_eq!(patch["gate"], "approve", "{patch:#}");
+    p.cars_ok(&["apply", patch["id"].as_str().unwrap()]);
+    assert_eq!(
+        p.read("cmd/tiny/main.go"),
+        main.replace("\t\"strings\"\n", "")
+    );
+}
+
+#[test]
+fn stylelint_fix_drops_the_duplicate_property() {
+    if !have("stylelint", "stylelint --version") {
+        return;
+    }
+    let css = "a {\n  margin: 0;\n  margin: 1px;\n}\n";
+    let p = Project::new(&[
+        (
+            ".stylelintrc.json",
+            "{ \"rules\": { \"declaration-block-no-duplicate-properties\": true } }\n",
+        ),
+        ("styles/site.css", css),
+    ]);
+    let check = "stylelint styles/site.css";
+    let (ok, log) = p.run_tool("stylelint", check);
+    assert!(!ok, "stylelint must fail on the duplicate");
+    p.cars(&["analyze", &log.to_string_lossy(), "--command", check]);
+    let patch = fixer_patch(&p, "E1", "stylelint");
+    assert_eq!(patch["gate"], "approve", "{patch:#}");
+    p.cars_ok(&["apply", patch["id"].as_str().unwrap(), "--validate", check]);
+    assert_eq!(p.read("styles/site.css"), "a {\n  margin: 1px;\n}\n");
+}

@@ -29,6 +29,9 @@ pub enum Safety {
     Formatter,
     /// The tool says the fix may change behaviour (ruff `--unsafe-fixes`).
     Unsafe,
+    /// The tool does not grade its fixes (phpcbf, goimports, stylelint): a person
+    /// looks at each one.
+    Unmarked,
 }
 
 /// Which of the fixer's changes to the finding's file a patch keeps.
@@ -249,11 +252,11 @@ fn one(
     if fixer.command.contains("{code}") && !code.is_some_and(plain_code) {
         return Err(format!("{} needs the finding's rule code", fixer.id));
     }
+    let with_args = with_session_args(&fixer.command, delegation.command.as_deref());
     let program =
         locate(fixer, policy).ok_or_else(|| format!("{} is not installed", fixer.program))?;
     let expand = |program: &str| {
-        fixer
-            .command
+        with_args
             .replace("{program}", program)
             .replace("{file}", &shell_quote(file))
             .replace("{code}", code.unwrap_or(""))
@@ -310,7 +313,7 @@ fn one(
         && finding.level == crate::rules::model::Level::Error;
     let confidence = match fixer.safety {
         Safety::Safe if auto => 0.92,
-        Safety::Safe | Safety::MachineApplicable | Safety::Formatter => 0.85,
+        Safety::Safe | Safety::MachineApplicable | Safety::Formatter | Safety::Unmarked => 0.85,
         Safety::Unsafe => 0.65,
     };
     let what = match fixer.safety {
@@ -318,6 +321,7 @@ fn one(
         Safety::MachineApplicable => "its machine-applicable fixes",
         Safety::Formatter => "its formatting",
         Safety::Unsafe => "fixes it marks unsafe",
+        Safety::Unmarked => "its fixes",
     };
     let place = match (fixer.scope, line) {
         (Scope::Region, Some(l)) => format!("{file} near line {l}"),
@@ -339,6 +343,47 @@ fn one(
             mode: None,
         }],
     })
+}
+
+/// Expands each `{arg:--NAME}` of `command` to `--NAME=VALUE` when the session's
+/// command passed `--NAME=VALUE` or `--NAME VALUE` (so `phpcbf` fixes to the same
+/// `--standard` that `phpcs` checked), else to nothing. A value that is not a plain
+/// word or a relative path inside the project is dropped: it goes into a shell command.
+fn with_session_args(command: &str, session: Option<&str>) -> String {
+    let mut out = String::with_capacity(command.len());
+    let mut rest = command;
+    while let Some(at) = rest.find("{arg:") {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find('}') else {
+            break;
+        };
+        let name = &rest[at + 5..at + end];
+        if let Some(value) = session.and_then(|s| session_arg(s, name)) {
+            out.push_str(&format!("{name}={value}"));
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn session_arg<'a>(session: &'a str, name: &str) -> Option<&'a str> {
+    let words: Vec<&str> = session.split_whitespace().collect();
+    let value = words.iter().enumerate().find_map(|(i, w)| {
+        if *w == name {
+            words.get(i + 1).copied()
+        } else {
+            w.strip_prefix(name).and_then(|v| v.strip_prefix('='))
+        }
+    })?;
+    let plain = !value.is_empty()
+        && value.len() <= 200
+        && !value.starts_with(['/', '-'])
+        && !value.split('/').any(|part| part == "..")
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.,/".contains(c));
+    plain.then_some(value)
 }
 
 /// A rule code from the log goes into a shell command: letters, digits and `_-:/`.
@@ -572,6 +617,29 @@ mod tests {
                 assert!(rules.rules.iter().any(|x| &x.spec.id == r), "{}: {r}", f.id);
             }
         }
+    }
+
+    #[test]
+    fn session_arguments_are_passed_on_only_when_plain() {
+        let cmd = "{program} {arg:--standard} -q {file}";
+        let phpcs = Some("phpcs --standard=PSR12 --report=full src");
+        assert_eq!(
+            with_session_args(cmd, phpcs),
+            "{program} --standard=PSR12 -q {file}"
+        );
+        let spaced = Some("vendor/bin/phpcs --standard ci/ruleset.xml src");
+        assert_eq!(
+            with_session_args(cmd, spaced),
+            "{program} --standard=ci/ruleset.xml -q {file}"
+        );
+        for bad in [
+            "phpcs --standard='$(touch x)' src",
+            "phpcs --standard=/etc/x.xml src",
+            "phpcs --standard=../x.xml src",
+        ] {
+            assert_eq!(with_session_args(cmd, Some(bad)), "{program}  -q {file}");
+        }
+        assert_eq!(with_session_args(cmd, None), "{program}  -q {file}");
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub enum EditAction {
     MarkFlaky,
     /// Indent the finding's line with a tab instead of spaces (a make recipe).
     IndentWithTab,
+    /// Drop the spaces and tabs at the end of the finding's line (its line ending stays).
+    StripTrailingSpace,
     /// Give the finding's file, a `#!` script, the executable bits where it is readable.
     MakeExecutable,
     /// In the finding's manifest, replace the version `{wanted}` of `{name}`, newer
@@ -316,6 +318,7 @@ fn compile(
         EditAction::AddEnvVar => &["var"],
         EditAction::MarkFlaky => &[],
         EditAction::IndentWithTab => &[],
+        EditAction::StripTrailingSpace => &[],
         EditAction::MakeExecutable => &[],
         EditAction::PickVersion => &["name", "wanted", "versions"],
         EditAction::ClosestName => &["old"],
@@ -421,6 +424,20 @@ impl Target {
                     out.push_str(new);
                     out.push_str(&line[body.len()..]);
                 }
+            } else {
+                out.push_str(line);
+            }
+        }
+        out
+    }
+
+    /// The file with the target line emptied, its line ending kept.
+    fn blanked(&self) -> String {
+        let mut out = String::with_capacity(self.text.len());
+        for (i, line) in self.text.split_inclusive('\n').enumerate() {
+            if i + 1 == self.line {
+                let body = line.trim_end_matches(['\n', '\r']);
+                out.push_str(&line[body.len()..]);
             } else {
                 out.push_str(line);
             }
@@ -669,6 +686,25 @@ impl Template {
                     )));
                 }
                 let after = t.with_line(&format!("\t{body}"));
+                vec![t.change(after)?]
+            }
+            EditAction::StripTrailingSpace => {
+                let t = Target::of(finding, policy)?;
+                // `lines()` already left the line ending (`\n` or `\r\n`) out, and
+                // `with_line` puts it back.
+                let line = t.line_text();
+                let stripped = line.trim_end_matches([' ', '\t']);
+                if stripped.len() == line.len() {
+                    return Err(NoPatch(format!(
+                        "{}:{} has no trailing whitespace",
+                        t.path, t.line
+                    )));
+                }
+                let after = if stripped.is_empty() {
+                    t.blanked()
+                } else {
+                    t.with_line(stripped)
+                };
                 vec![t.change(after)?]
             }
             EditAction::MakeExecutable => vec![make_executable(finding, policy)?],
