@@ -173,6 +173,11 @@ pub struct Matcher<'r> {
     /// Built on the first large block: small logs (the common interactive case) are
     /// scanned with `ac` directly, which keeps start-up short.
     prefilter: std::sync::OnceLock<prefilter::Prefilter>,
+    /// `ac` as a DFA: several times faster per byte but slower to build, so it is
+    /// built with the block prefilter, on the first large block.
+    ac_dfa: std::sync::OnceLock<AhoCorasick>,
+    /// The keyword patterns, for building `ac_dfa`.
+    patterns: Vec<String>,
     /// For every prefilter pattern, the rules (indices into `rules.rules`) it triggers.
     pattern_rules: Vec<Vec<u32>>,
 }
@@ -208,8 +213,8 @@ impl<'r> Matcher<'r> {
                 .any(|m| m.eq_ignore_ascii_case(l))
         });
         literals.extend(ci::PREFILTER_MARKERS.iter().map(|m| m.to_ascii_lowercase()));
-        // Runs on candidate lines only, so a contiguous NFA (quick to build, which
-        // matters for start-up) is as good as a DFA here.
+        // A contiguous NFA is quick to build, which matters for start-up; large
+        // inputs switch to a DFA (`keywords`).
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
@@ -219,6 +224,8 @@ impl<'r> Matcher<'r> {
             rules,
             ac,
             prefilter: std::sync::OnceLock::new(),
+            ac_dfa: std::sync::OnceLock::new(),
+            patterns,
             literals,
             pattern_rules,
         }
@@ -238,6 +245,29 @@ impl<'r> Matcher<'r> {
     fn block_prefilter(&self) -> &prefilter::Prefilter {
         self.prefilter
             .get_or_init(|| prefilter::Prefilter::new(&self.literals))
+    }
+
+    /// Builds the large-input machinery (block prefilter, keyword DFA) now rather
+    /// than on the first large block. Findings are the same either way; a test
+    /// compares the two paths on every log the project has.
+    pub fn prepare_large_inputs(&self) {
+        self.block_prefilter();
+        self.keywords();
+    }
+
+    /// The keyword automaton for candidate lines: the DFA once a large block has
+    /// been seen, the quick-to-build NFA before. Both find the same matches.
+    fn keywords(&self) -> &AhoCorasick {
+        if self.prefilter.get().is_none() {
+            return &self.ac;
+        }
+        self.ac_dfa.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&self.patterns)
+                .unwrap_or_else(|_| self.ac.clone())
+        })
     }
 
     /// Analyzes a whole log.
@@ -268,7 +298,7 @@ impl<'r> Matcher<'r> {
     /// Rules whose keywords occur in `text`, in rule order (priority first).
     fn rules_for(&self, text: &str) -> Vec<u32> {
         let mut hits: Vec<u32> = Vec::new();
-        for m in self.ac.find_overlapping_iter(text) {
+        for m in self.keywords().find_overlapping_iter(text) {
             hits.extend_from_slice(&self.pattern_rules[m.pattern().as_usize()]);
         }
         hits.sort_unstable();
@@ -419,7 +449,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
                 .unwrap_or(block.len());
             // The prefilter's anchors are looser than the keywords; a line holding no
             // keyword or marker at all is only counted.
-            if self.open.is_none() && !self.m.ac.is_match(&block[line_start..line_end]) {
+            if self.open.is_none() && !self.m.keywords().is_match(&block[line_start..line_end]) {
                 self.line_no += 1;
                 pos = line_end;
                 continue;

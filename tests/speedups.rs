@@ -1,0 +1,70 @@
+//! The speed-ups must not change a single finding: every log the project has (and
+//! the shared development corpus, when it is checked out beside the repository) is
+//! analyzed through the small-input path (keyword NFA only) and through the
+//! large-input path (block prefilter and keyword DFA), and the full JSON compared.
+
+use cars::analyze::{Matcher, Options};
+use cars::log::{LogInput, Source};
+use cars::rules::RuleSet;
+use std::path::{Path, PathBuf};
+
+fn logs_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            // Repair projects hold sources, not logs.
+            if p.file_name().is_some_and(|n| n == "project") {
+                continue;
+            }
+            logs_under(&p, out);
+        } else if p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".log") || n.ends_with(".log.gz") || n.ends_with(".txt"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+fn analyze(m: &Matcher, path: &Path) -> String {
+    let input = LogInput::open(&Source::Path(path.to_path_buf())).expect("open log");
+    let a = m.analyze(input, &Options::default()).expect("analyze");
+    serde_json::to_string_pretty(&a.findings).expect("json")
+}
+
+#[test]
+fn large_input_path_finds_exactly_what_the_small_one_finds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut logs = Vec::new();
+    for d in [
+        "tests/realtool",
+        "tests/fixtures",
+        "examples/logs",
+        "../shared/corpus",
+    ] {
+        logs_under(&root.join(d), &mut logs);
+    }
+    logs.sort();
+    assert!(logs.len() > 200, "only {} logs found", logs.len());
+    let rules = RuleSet::builtin().expect("rules");
+    let small = Matcher::new(&rules);
+    let large = Matcher::new(&rules);
+    large.prepare_large_inputs();
+    let mut differ = Vec::new();
+    for log in &logs {
+        if analyze(&small, log) != analyze(&large, log) {
+            differ.push(log.display().to_string());
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} logs differ: {:?}",
+        differ.len(),
+        logs.len(),
+        &differ[..differ.len().min(10)]
+    );
+}
