@@ -569,7 +569,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         let parser = rule.spec.parser.as_deref().and_then(BlockParser::start);
         if rule.spec.block.is_some() || parser.is_some() {
             let frames = FrameState {
-                line_located: cand.captures.contains_key("file"),
+                line_located: first_line_located(rule, &cand.captures),
                 ..FrameState::default()
             };
             self.open = Some(OpenBlock {
@@ -942,6 +942,17 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
         }
     }
     Next::Absorb
+}
+
+/// Whether the first line's own file stands against the block's frames: not when the
+/// `library` pattern also matches that file (a Rust panic located in the standard
+/// library or a dependency, whose backtrace then names the project's line).
+fn first_line_located(rule: &Rule, captures: &BTreeMap<String, String>) -> bool {
+    let Some(file) = captures.get("file") else {
+        return false;
+    };
+    let library = rule.block().and_then(|b| b.library.as_ref());
+    !library.is_some_and(|l| l.is_match(file))
 }
 
 /// The first stack frame in project code (not matching `library`) gives the location,
