@@ -1521,7 +1521,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__run)
-            opts="-h --store --help"
+            opts="-h --no-baseline --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

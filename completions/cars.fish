@@ -75,6 +75,7 @@ complete -c cars -n "__fish_cars_using_subcommand session" -l commit -d '`approv
 complete -c cars -n "__fish_cars_using_subcommand session" -l tui -d 'Open the log (or the latest session\'s log) in the watch screen instead'
 complete -c cars -n "__fish_cars_using_subcommand session" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand run" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
+complete -c cars -n "__fish_cars_using_subcommand run" -l no-baseline -d 'Do not compare with the last passing run of the same command (by default its log, kept in the store, is the baseline: lines it also had are not findings)'
 complete -c cars -n "__fish_cars_using_subcommand run" -s h -l help -d 'Print help'
 complete -c cars -n "__fish_cars_using_subcommand watch" -l job -d 'Only this job (by name), e.g. test' -r
 complete -c cars -n "__fish_cars_using_subcommand watch" -l log -d 'Show this log instead of running jobs' -r -F

@@ -202,3 +202,30 @@ fn run_streams_a_command_and_records_it_for_validation() {
         "validated with the recorded command: {text}"
     );
 }
+
+#[test]
+fn run_takes_the_last_passing_run_of_the_same_command_as_its_baseline() {
+    let (dir, home) = broken_project();
+    // A line that is there when the command passes is no cause when it fails.
+    let script = "echo 'ERROR: connection refused while fetching the cache'\n\
+                  if [ -f broken ]; then echo 'error: cannot find value `nme` in this scope'; exit 1; fi\n";
+    std::fs::write(dir.path().join("ci.sh"), script).unwrap();
+    let run = |args: &[&str]| {
+        let out = cars(dir.path(), home.path(), args, "");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let passed = run(&["run", "bash", "ci.sh"]);
+    assert!(passed.contains("1 finding"), "no baseline yet: {passed}");
+    std::fs::write(dir.path().join("broken"), "").unwrap();
+    let failed = run(&["run", "bash", "ci.sh"]);
+    assert!(failed.contains("1 finding (1 error)"), "{failed}");
+    assert!(
+        failed.contains("most likely cause: E1 cannot find value `nme`"),
+        "{failed}"
+    );
+    let unfiltered = run(&["run", "--no-baseline", "bash", "ci.sh"]);
+    assert!(unfiltered.contains("2 findings"), "{unfiltered}");
+    // Another command has no baseline of its own.
+    let other = run(&["run", "bash", "./ci.sh"]);
+    assert!(other.contains("2 findings"), "{other}");
+}

@@ -40,7 +40,17 @@ pub fn apply(
     // A file the log names is kept; the line is looked up only when it is this
     // project's manifest (not another crate's in a workspace, not a lock file).
     let named = captures.get("file").map(|f| f.trim_start_matches("./"));
-    if named.is_some_and(|f| f != spec.file) || captures.contains_key("line") {
+    if named.is_some_and(|f| f != spec.file) {
+        return;
+    }
+    // The tool gave the line (maven's `@ line 7, column 17`) but not the file.
+    if captures.contains_key("line") {
+        if spec.only_if_found && named.is_none() {
+            return;
+        }
+        captures
+            .entry("file".into())
+            .or_insert_with(|| spec.file.clone());
         return;
     }
     let found = spec
@@ -194,5 +204,14 @@ mod tests {
         assert!(!caps.contains_key("file"));
         apply(&spec("package.json", &["package"], true), None, &mut caps);
         assert!(!caps.contains_key("file"));
+    }
+
+    #[test]
+    fn a_line_the_tool_gave_without_a_file_is_the_manifests_line() {
+        // maven: "'dependencies.dependency.version' for junit:junit:jar is missing. @ line 7"
+        let mut caps = BTreeMap::from([("line".to_string(), "7".to_string())]);
+        apply(&spec("pom.xml", &[], false), Some("<project>\n"), &mut caps);
+        assert_eq!(caps["file"], "pom.xml");
+        assert_eq!(caps["line"], "7", "the tool's line is kept, not looked up");
     }
 }

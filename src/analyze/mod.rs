@@ -17,7 +17,7 @@ mod rank;
 
 use crate::log::{self, ci, InputError, LogInput};
 use crate::rules::model::{Category, Level, Severity};
-use crate::rules::{CompiledHeader, Rule, RuleSet};
+use crate::rules::{CompiledBlock, CompiledHeader, Rule, RuleSet};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use parsers::{BlockParser, Next};
 use serde::{Deserialize, Serialize};
@@ -343,6 +343,19 @@ struct OpenBlock {
     /// Captures from the header line above; they fill what the block's own lines
     /// leave missing when it closes (the block is the nearer evidence).
     above: BTreeMap<String, String>,
+    /// Where the frames stand: the first line's own location is kept; one from a
+    /// block line (TAP's `location:`) gives way to the first project frame.
+    frames: FrameState,
+}
+
+#[derive(Debug, Default)]
+struct FrameState {
+    /// The first line named the file itself.
+    line_located: bool,
+    /// Project frames seen (see `skip_frames`).
+    seen: usize,
+    /// A frame gave the location.
+    located: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -585,11 +598,16 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         }
         let parser = rule.spec.parser.as_deref().and_then(BlockParser::start);
         if rule.spec.block.is_some() || parser.is_some() {
+            let frames = FrameState {
+                line_located: first_line_located(rule, &cand.captures),
+                ..FrameState::default()
+            };
             self.open = Some(OpenBlock {
                 cand,
                 lines: 0,
                 parser,
                 above,
+                frames,
             });
         } else {
             self.push(cand);
@@ -939,9 +957,7 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
             return Next::Stop;
         }
     }
-    if let Some(frame) = &block.frame {
-        project_frame(frame, block.library.as_ref(), text, &mut open.cand.captures);
-    }
+    project_frame(block, &mut open.frames, text, &mut open.cand.captures);
     for re in &block.captures {
         if let Some(caps) = re.captures(text) {
             for name in re.capture_names().flatten() {
@@ -958,20 +974,43 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
     Next::Absorb
 }
 
+/// Whether the first line's own file stands against the block's frames: not when the
+/// `library` pattern also matches that file (a Rust panic located in the standard
+/// library or a dependency, whose backtrace then names the project's line).
+fn first_line_located(rule: &Rule, captures: &BTreeMap<String, String>) -> bool {
+    let Some(file) = captures.get("file") else {
+        return false;
+    };
+    let library = rule.block().and_then(|b| b.library.as_ref());
+    !library.is_some_and(|l| l.is_match(file))
+}
+
 /// The first stack frame in project code (not matching `library`) gives the location,
-/// unless the error's first line already had one.
+/// unless the error's first line had one. With `innermost_last` every later project
+/// frame replaces it; the first `skip_frames` project frames are only counted.
 fn project_frame(
-    frame: &regex::Regex,
-    library: Option<&regex::Regex>,
+    block: &CompiledBlock,
+    state: &mut FrameState,
     text: &str,
     captures: &mut BTreeMap<String, String>,
 ) {
-    if captures.contains_key("file") || library.is_some_and(|l| l.is_match(text)) {
+    let Some(frame) = &block.frame else {
+        return;
+    };
+    let wanted = block.innermost_last || (!state.line_located && !state.located);
+    if !wanted || block.library.as_ref().is_some_and(|l| l.is_match(text)) {
         return;
     }
     let Some(caps) = frame.captures(text) else {
         return;
     };
+    state.seen += 1;
+    if state.seen <= block.skip_frames {
+        return;
+    }
+    state.located = true;
+    captures.remove("line");
+    captures.remove("column");
     for name in frame.capture_names().flatten() {
         if let Some(m) = caps.name(name) {
             captures.insert(name.to_string(), m.as_str().trim().to_string());

@@ -1,5 +1,6 @@
 //! Tool parsers for formats a line regex cannot express: Python tracebacks (the
-//! innermost frame in the project, not in site-packages) and cargo's JSON messages.
+//! innermost frame in the project, not in site-packages), cargo's and eslint's JSON
+//! output.
 //! A rule names its parser with `parser = "..."`.
 
 use std::collections::BTreeMap;
@@ -41,6 +42,7 @@ impl BlockParser {
 pub fn parse_line(name: &str, line: &str, captures: &mut BTreeMap<String, String>) -> bool {
     match name {
         "cargo-json" => cargo_json(line, captures),
+        "eslint-json" => eslint_json(line, captures),
         _ => true,
     }
 }
@@ -183,6 +185,51 @@ fn cargo_json(line: &str, captures: &mut BTreeMap<String, String>) -> bool {
     true
 }
 
+/// eslint's `--format json`: one line, an array of files with their messages. The
+/// first error (else the first warning) of the first file that has one is the finding.
+fn eslint_json(line: &str, captures: &mut BTreeMap<String, String>) -> bool {
+    let Some(start) = line.find('[') else {
+        return false;
+    };
+    let Ok(serde_json::Value::Array(files)) = serde_json::from_str(&line[start..]) else {
+        return false;
+    };
+    let messages = files.iter().flat_map(|f| {
+        let path = f["filePath"].as_str();
+        f["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(move |m| (path, m))
+    });
+    let severity = |m: &serde_json::Value| m["severity"].as_u64().unwrap_or(0);
+    let Some((path, msg)) = messages
+        .clone()
+        .find(|(_, m)| severity(m) >= 2)
+        .or_else(|| messages.clone().find(|(_, m)| severity(m) == 1))
+    else {
+        return false;
+    };
+    if let Some(p) = path {
+        captures.insert("file".into(), p.to_string());
+    }
+    for (key, name) in [("line", "line"), ("column", "column")] {
+        if let Some(n) = msg[key].as_u64() {
+            captures.insert(name.into(), n.to_string());
+        }
+    }
+    if let Some(code) = msg["ruleId"].as_str() {
+        captures.insert("code".into(), code.to_string());
+    }
+    if let Some(m) = msg["message"].as_str() {
+        captures.insert("message".into(), m.to_string());
+    }
+    if severity(msg) == 1 {
+        captures.insert("level".into(), "warning".into());
+    }
+    true
+}
+
 /// The machine-readable fixes rustc attaches to a message's children: one entry per
 /// child, `{"message", "applicability", "edits": [{file, line_start, column_start,
 /// line_end, column_end, byte_start, byte_end, replacement}]}` (lines and columns
@@ -259,6 +306,20 @@ mod tests {
         assert_eq!(caps["file"], "/app/src/app/core.py");
         assert_eq!(caps["line"], "42");
         assert_eq!(caps["code"], "JSONDecodeError");
+    }
+
+    #[test]
+    fn eslint_json_gives_the_first_error_of_the_first_file_with_one() {
+        // eslint 10 `-f json`, a run of mine: a warning-only file, then two errors.
+        let line = r#"[{"filePath":"/p/ok.js","messages":[{"ruleId":"no-unused-vars","severity":1,"message":"'y' is assigned a value but never used.","line":1,"column":5}]},{"filePath":"/p/a.js","messages":[{"ruleId":"eqeqeq","severity":2,"message":"Expected '===' and instead saw '=='.","line":2,"column":7},{"ruleId":"no-eval","severity":2,"message":"`eval` can be harmful.","line":2,"column":15}],"errorCount":2}]"#;
+        let mut caps = BTreeMap::new();
+        assert!(parse_line("eslint-json", line, &mut caps));
+        assert_eq!(caps["file"], "/p/a.js");
+        assert_eq!((caps["line"].as_str(), caps["column"].as_str()), ("2", "7"));
+        assert_eq!(caps["code"], "eqeqeq");
+        assert!(!caps.contains_key("level"));
+        let clean = r#"[{"filePath":"/p/a.js","messages":[],"errorCount":0}]"#;
+        assert!(!parse_line("eslint-json", clean, &mut BTreeMap::new()));
     }
 
     #[test]

@@ -11,9 +11,14 @@ use std::path::Path;
 #[command(
     after_help = "Examples:\n  cars run cargo test\n  cars run -- npm test -- --ci\n  \
 cars run \"make -j4 check\"\n\nThe output is analyzed line by line while the command runs; the \
-session records the command, so `cars apply` re-runs it to validate a fix."
+session records the command, so `cars apply` re-runs it to validate a fix. The log of the \
+last passing run of the same command is the baseline (see --no-baseline)."
 )]
 pub struct RunArgs {
+    /// Do not compare with the last passing run of the same command (by default its
+    /// log, kept in the store, is the baseline: lines it also had are not findings)
+    #[arg(long)]
+    pub no_baseline: bool,
     /// The command and its arguments (run with `sh -c`)
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
@@ -22,6 +27,7 @@ pub struct RunArgs {
 pub fn run(args: RunArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome> {
     let command = args.command.join(" ");
     let mut ws = Workspace::open(store_dir, None, std::io::stdout().is_terminal())?;
+    ws.engine.use_baseline = !args.no_baseline;
     let mut out = std::io::stdout().lock();
     ws.run(&command, &mut out)?;
     let errors = ws

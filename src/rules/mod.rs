@@ -123,6 +123,16 @@ pub struct BlockSpec {
     /// A frame line matching this is not project code.
     #[serde(default)]
     pub library: Option<String>,
+    /// The tool prints the innermost frame last (Python, pytest): the last project
+    /// frame wins, over the first line's own file too (pytest's header names the
+    /// test module; its frames say where the error was raised).
+    #[serde(default)]
+    pub innermost_last: bool,
+    /// Project frames passed over before one locates the error: Go reports the
+    /// innermost frame of a stack overflow at the function's entry (its prologue's
+    /// stack check), so its caller's line, the recursive call, is the one to fix.
+    #[serde(default)]
+    pub skip_frames: usize,
 }
 
 fn default_max_lines() -> usize {
@@ -152,7 +162,14 @@ fn default_header_lines() -> usize {
 }
 
 /// Manifests an error may be about; the analyzer only ever opens these names.
-pub const MANIFESTS: &[&str] = &["Cargo.toml", "package.json", "requirements.txt", "go.mod"];
+pub const MANIFESTS: &[&str] = &[
+    "Cargo.toml",
+    "package.json",
+    "requirements.txt",
+    "go.mod",
+    "Makefile",
+    "pom.xml",
+];
 
 /// An error about a project manifest (a bad key, a misspelled or unresolvable
 /// package): the finding points at the manifest when the log names no file, and at
@@ -214,6 +231,8 @@ pub struct CompiledBlock {
     pub captures: Vec<Regex>,
     pub frame: Option<Regex>,
     pub library: Option<Regex>,
+    pub innermost_last: bool,
+    pub skip_frames: usize,
 }
 
 impl Rule {
@@ -251,6 +270,8 @@ impl Rule {
                         .collect(),
                     frame: opt(&b.frame),
                     library: opt(&b.library),
+                    innermost_last: b.innermost_last,
+                    skip_frames: b.skip_frames,
                 })
             })
             .as_ref()

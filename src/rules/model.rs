@@ -90,4 +90,4 @@ impl Default for Level {
 
 /// The block parsers a rule may name (`parser = "..."`); `analyze::parsers`
 /// implements each, and a test there checks it knows every one.
-pub const PARSERS: &[&str] = &["python-traceback", "cargo-json"];
+pub const PARSERS: &[&str] = &["python-traceback", "cargo-json", "eslint-json"];

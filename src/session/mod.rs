@@ -198,6 +198,9 @@ pub struct Session {
     /// cannot be opened, with why in `learn_error`.
     knowledge: Option<crate::learn::Knowledge>,
     pub learn_error: Option<String>,
+    /// `run` compares with the last passing run of the same command (on by default;
+    /// `--no-baseline` turns it off).
+    pub use_baseline: bool,
 }
 
 impl Session {
@@ -223,6 +226,7 @@ impl Session {
             templates: None,
             knowledge,
             learn_error,
+            use_baseline: true,
         })
     }
 
@@ -303,16 +307,38 @@ impl Session {
     ) -> Result<Ran> {
         let started = Instant::now();
         let root = self.root().to_path_buf();
+        let stored = match self.use_baseline {
+            true => self.store.baseline(command)?,
+            false => None,
+        };
         let matcher = Matcher::new(self.rules()?);
-        let opts = crate::analyze::Options::default();
+        let mut opts = crate::analyze::Options::default();
+        if let Some(log) = stored {
+            let input = crate::log::LogInput::from_reader(
+                format!("last passing `{command}`"),
+                Box::new(std::io::Cursor::new(log)),
+            )
+            .and_then(|input| matcher.baseline(input));
+            // A baseline that cannot be read only costs its filtering.
+            opts.baseline = input.ok();
+        }
         let mut analyzer = crate::analyze::Analyzer::new(&matcher, &opts, format!("`{command}`"));
         let (mut lines, mut first_finding_ms) = (0u64, None);
+        let mut log = Vec::new();
         let exit = crate::exec::run(command, &root, &[], timeout, &mut |stream, line| {
             lines += 1;
             if line.ends_with(b"\n") {
                 analyzer.feed(line);
             } else {
                 analyzer.feed(&[line, b"\n"].concat());
+            }
+            // Only the tail is kept as a baseline; twice that bounds the buffer.
+            if log.len() > 2 * store::MAX_BASELINE_BYTES {
+                log.drain(..log.len() - store::MAX_BASELINE_BYTES);
+            }
+            log.extend_from_slice(line);
+            if !line.ends_with(b"\n") {
+                log.push(b'\n');
             }
             let found = analyzer.candidates();
             if found > 0 {
@@ -336,6 +362,9 @@ impl Session {
                         .then_some(started.elapsed().as_millis() as u64)),
             passed: Some(exit.success),
         };
+        if exit.success {
+            self.store.save_baseline(command, &log)?;
+        }
         let (session, analysis) = self.record(analysis, &meta, Some(exit.success))?;
         record_test_run(&mut self.store, session, command, exit.success, &analysis)?;
         Ok(Ran {

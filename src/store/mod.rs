@@ -160,6 +160,22 @@ fn fnv_hash(bytes: &[u8]) -> u64 {
 }
 
 /// Milliseconds since the Unix epoch.
+/// Bytes of a passing run's log kept as its command's baseline: the end of a log is
+/// where a later failure's neighbours are.
+pub const MAX_BASELINE_BYTES: usize = 4 << 20;
+
+/// The last `MAX_BASELINE_BYTES` of `log`, starting at a line.
+fn baseline_tail(log: &[u8]) -> &[u8] {
+    if log.len() <= MAX_BASELINE_BYTES {
+        return log;
+    }
+    let cut = &log[log.len() - MAX_BASELINE_BYTES..];
+    match memchr::memchr(b'\n', cut) {
+        Some(i) => &cut[i + 1..],
+        None => cut,
+    }
+}
+
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -575,6 +591,32 @@ impl Store {
     }
 
     /// The newest session, or `NoSession`.
+    /// Keeps `log` (its last `MAX_BASELINE_BYTES`, from a line start) as the passing
+    /// run of `command`, replacing the one before.
+    pub fn save_baseline(&self, command: &str, log: &[u8]) -> Result<()> {
+        let tail = baseline_tail(log);
+        self.conn
+            .execute(
+                "INSERT INTO baselines (command, saved_at, log) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(command) DO UPDATE SET saved_at = ?2, log = ?3",
+                params![command, now_ms(), tail],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The log of the last passing run of `command`, if one was kept.
+    pub fn baseline(&self, command: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT log FROM baselines WHERE command = ?1",
+                [command],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     pub fn latest_session(&self) -> Result<i64> {
         self.conn
             .query_row("SELECT max(id) FROM sessions", [], |r| {

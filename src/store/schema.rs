@@ -110,4 +110,13 @@ CREATE TABLE test_outcomes (
 CREATE INDEX test_outcomes_key ON test_outcomes(command, test, tree);
 ALTER TABLE sessions ADD COLUMN passed INTEGER;                 -- the command's exit said so
 "#,
+    // The log of the last passing run of each command: the default baseline of its
+    // next run (bounded by `store::MAX_BASELINE_BYTES`).
+    r#"
+CREATE TABLE baselines (
+    command     TEXT PRIMARY KEY,
+    saved_at    INTEGER NOT NULL,
+    log         BLOB NOT NULL
+);
+"#,
 ];

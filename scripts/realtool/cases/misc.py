@@ -45,7 +45,7 @@ CASES = [
         #!/bin/bash
         echo "waiting for the service to write ./ready"
         until [ -f ready ]; do sleep 0.2; done
-    """}, err("timeout", "wait.sh", "sending signal TERM"), needs=["timeout", "bash"]),
+    """}, err("timeout", None, "sending signal TERM"), needs=["timeout", "bash"]),
     case("bash-syntax-error", "bash", "bash ci.sh", {"ci.sh": """
         #!/bin/bash
         for f in *.txt; do
@@ -58,7 +58,7 @@ CASES = [
         echo "verifying release state"
         echo "FATAL: inconsistent state between stages" >&2
         exit 3
-    """}, err("unknown", "check.sh", "FATAL: inconsistent state")),
+    """}, err("unknown", None, "FATAL: inconsistent state")),
     # yamllint
     case("yamllint-syntax", "yamllint", "yamllint -f parsable config.yml", {"config.yml": """
         server:
@@ -81,7 +81,7 @@ CASES = [
             - b
         map:
           key: value
-    """}, err("lint", "config.yml", "wrong indentation", at="- a")),
+    """}, err("lint", "config.yml", "wrong indentation", at="key: value")),
     # actionlint
     case("actionlint-unknown-key", "actionlint", "actionlint -no-color .github/workflows/ci.yml", {WF: """
         name: ci
@@ -172,7 +172,7 @@ CASES = [
           color: red;
           color: blue;
         }
-    """}, err("lint", "src/app.css", "Duplicate property \"color\"", at="color: blue", fixable=True)),
+    """}, err("lint", "src/app.css", "Duplicate property \"color\"", at="color: red", fixable=True)),
     case("stylelint-syntax-error", "stylelint", "stylelint 'src/**/*.css'", {
         ".stylelintrc.json": '{ "rules": { "color-no-invalid-hex": true } }',
         "src/app.css": """

@@ -445,5 +445,5 @@ CASES = [
     """}, err("dependency", "requirements.txt", "No matching distribution found for idna"), needs=["pip"]),
     py("pip-missing-requirements-file", "pip", "pip install --dry-run --disable-pip-version-check -r requirements-dev.txt",
        {"requirements.txt": "idna==3.7\n"},
-       err("config", "requirements.txt", "No such file or directory: 'requirements-dev.txt'"), needs=["pip"]),
+       err("config", None, "No such file or directory: 'requirements-dev.txt'"), needs=["pip"]),
 ]
