@@ -400,7 +400,7 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// True when `command` runs one of `programs` (as a word, or a path ending in it).
-fn command_runs(command: Option<&str>, programs: &[String]) -> bool {
+pub(super) fn command_runs(command: Option<&str>, programs: &[String]) -> bool {
     let Some(command) = command else {
         return false;
     };
@@ -423,7 +423,7 @@ fn locate(fixer: &Fixer, policy: &PathPolicy) -> Option<PathBuf> {
         .find(|p| is_executable(p))
 }
 
-fn is_executable(p: &Path) -> bool {
+pub(super) fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
