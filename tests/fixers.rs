@@ -69,6 +69,33 @@ fn ruff_fixes_in_a_scratch_copy_and_the_patch_applies_and_rolls_back() {
     assert_eq!(p.read("app.py"), APP_PY);
 }
 
+/// ruff marks F841's fix unsafe only because it may delete a comment attached to the
+/// assignment (`ruff rule F841`, "Fix safety"): one that deletes none is offered at the
+/// approve gate, one that would delete a comment stays at --force.
+#[test]
+fn ruff_unsafe_fix_that_deletes_no_comment_is_offered_for_approval() {
+    let plain = "def compute():\n    result = 42\n    return 1\n";
+    let commented = "def compute():\n    # the answer\n    result = (  # why\n        42\n    )\n    return 1\n";
+    for (text, gate) in [(plain, "approve"), (commented, "force")] {
+        let p = Project::new(&[("app.py", text)]);
+        let command = "ruff check --no-cache --output-format=concise app.py";
+        let (ok, log) = p.run_tool("ruff", command);
+        assert!(!ok, "ruff must report F841");
+        p.cars(&["analyze", &log.to_string_lossy(), "--command", command]);
+        let patch = fixer_patch(&p, "E1", "ruff");
+        assert_eq!(patch["gate"], gate, "{patch:#}");
+        if gate == "approve" {
+            p.cars_ok(&[
+                "apply",
+                patch["id"].as_str().unwrap(),
+                "--validate",
+                command,
+            ]);
+            assert_eq!(p.read("app.py"), "def compute():\n    return 1\n");
+        }
+    }
+}
+
 #[test]
 fn cargo_clippy_fix_runs_when_the_session_command_runs_cargo() {
     let main = "fn main() {\n    let v: Vec<i32> = Vec::new();\n    if v.len() == 0 {\n        println!(\"empty\");\n    }\n}\n";

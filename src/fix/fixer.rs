@@ -79,6 +79,14 @@ pub struct Fixer {
     /// Seconds.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// Rule codes whose fix the tool marks unsafe only because it may delete a comment
+    /// (its own documentation says so): such a fix that deletes none is graded as a
+    /// safe one, though never for `--auto`.
+    #[serde(default)]
+    pub unsafe_only_for_comments: Vec<String>,
+    /// What starts a comment in the files this fixer edits (`#`).
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 fn default_timeout() -> u64 {
@@ -115,6 +123,13 @@ pub fn parse(text: &str) -> Result<Vec<Fixer>, FixerError> {
         }
         if f.runs_project_code && f.allowed_by.is_empty() {
             return Err(invalid("runs project code but names no allowed_by program"));
+        }
+        if !f.unsafe_only_for_comments.is_empty()
+            && (f.safety != Safety::Unsafe || f.comment.as_deref().is_none_or(str::is_empty))
+        {
+            return Err(invalid(
+                "unsafe_only_for_comments needs safety = \"unsafe\" and a comment marker",
+            ));
         }
     }
     Ok(file.fixer)
@@ -304,6 +319,18 @@ fn one(
         ));
     };
     let only_this_file = run.changed.len() == 1;
+    // The tool's only doubt about this fix is a comment it may delete: none is.
+    let keeps_comments = fixer.safety == Safety::Unsafe
+        && code.is_some_and(|c| fixer.unsafe_only_for_comments.iter().any(|u| u == c))
+        && fixer
+            .comment
+            .as_deref()
+            .is_some_and(|marker| keeps_every_comment(&before, &kept, marker));
+    let safety = if keeps_comments {
+        Safety::Safe
+    } else {
+        fixer.safety
+    };
     // The auto gate: only a fix the tool itself marks safe, made by a run that changed
     // nothing but this file, on a finding that failed the build. Anything else (a
     // formatter's rewrite of a whole file, cargo fix with `--broken-code`, a fixer
@@ -311,12 +338,15 @@ fn one(
     let auto = fixer.safety == Safety::Safe
         && only_this_file
         && finding.level == crate::rules::model::Level::Error;
-    let confidence = match fixer.safety {
+    let confidence = match safety {
         Safety::Safe if auto => 0.92,
         Safety::Safe | Safety::MachineApplicable | Safety::Formatter | Safety::Unmarked => 0.85,
         Safety::Unsafe => 0.65,
     };
-    let what = match fixer.safety {
+    let what = match safety {
+        Safety::Safe if keeps_comments => {
+            "a fix it marks unsafe only because it may delete comments (it deletes none)"
+        }
         Safety::Safe => "its safe fixes",
         Safety::MachineApplicable => "its machine-applicable fixes",
         Safety::Formatter => "its formatting",
@@ -343,6 +373,25 @@ fn one(
             mode: None,
         }],
     })
+}
+
+/// True when every comment of `before` (the text from `marker` to the end of a line,
+/// counted with repeats) is still in `after`. A marker inside a string counts too, so
+/// a fix that drops such a string is not taken for comment-safe.
+fn keeps_every_comment(before: &str, after: &str, marker: &str) -> bool {
+    let comments = |text: &str| -> HashMap<String, usize> {
+        let mut all = HashMap::new();
+        for line in text.lines() {
+            if let Some(at) = line.find(marker) {
+                *all.entry(line[at..].trim_end().to_string()).or_insert(0) += 1;
+            }
+        }
+        all
+    };
+    let kept = comments(after);
+    comments(before)
+        .iter()
+        .all(|(c, n)| kept.get(c).is_some_and(|m| m >= n))
 }
 
 /// Expands each `{arg:--NAME}` of `command` to `--NAME=VALUE` when the session's
@@ -640,6 +689,24 @@ mod tests {
             assert_eq!(with_session_args(cmd, Some(bad)), "{program}  -q {file}");
         }
         assert_eq!(with_session_args(cmd, None), "{program}  -q {file}");
+    }
+
+    #[test]
+    fn a_comment_lost_or_moved_is_told_apart() {
+        let before = "x = 1  # one\n# keep\ny = 2\n";
+        assert!(keeps_every_comment(before, "# keep\nx = 1  # one\n", "#"));
+        assert!(!keeps_every_comment(before, "x = 1\n# keep\n", "#"));
+        // Two equal comments, one deleted: a loss.
+        assert!(!keeps_every_comment("# a\n# a\n", "# a\n", "#"));
+        let parsed = parse(
+            "[[fixer]]\nid = \"x\"\ntool = \"t\"\ntools = [\"t\"]\nprogram = \"t\"\n\
+             command = \"{program}\"\nsafety = \"safe\"\nscope = \"file\"\n\
+             unsafe_only_for_comments = [\"F841\"]\ncomment = \"#\"\n",
+        );
+        assert!(
+            parsed.is_err(),
+            "only an unsafe fixer can list comment-only rules"
+        );
     }
 
     #[test]
