@@ -201,6 +201,7 @@ pub fn propose(
     finding: &Finding,
     policy: &PathPolicy,
     delegation: &Delegation,
+    earlier: &[Patch],
 ) -> Result<Vec<Patch>, NoPatch> {
     let serving: Vec<&Fixer> = delegation
         .fixers
@@ -226,7 +227,7 @@ pub fn propose(
         .into_iter()
         .filter(|f| f.extensions.is_empty() || f.extensions.iter().any(|e| e == ext))
     {
-        match one(fixer, finding, &file, policy, delegation) {
+        match one(fixer, finding, &file, policy, delegation, earlier) {
             Ok(patch) => return Ok(vec![patch]),
             Err(reason) => {
                 if !reasons.contains(&reason) {
@@ -247,6 +248,7 @@ fn one(
     file: &str,
     policy: &PathPolicy,
     delegation: &Delegation,
+    earlier: &[Patch],
 ) -> Result<Patch, String> {
     let root = policy.root();
     if let Some(missing) = fixer.needs.iter().find(|n| !root.join(n).is_file()) {
@@ -335,15 +337,42 @@ fn one(
     // nothing but this file, on a finding that failed the build. Anything else (a
     // formatter's rewrite of a whole file, cargo fix with `--broken-code`, a fixer
     // that also touched other files we dropped) waits for a person.
-    let auto = fixer.safety == Safety::Safe
+    let failed_build = finding.level == crate::rules::model::Level::Error;
+    let safe_auto = fixer.safety == Safety::Safe && only_this_file && failed_build;
+    // A formatter asked to fix the very check that failed (`black --check` ->
+    // `black`): its rewrite is what the command demands. Auto, but only with the
+    // session's command to validate it (`Gates::decide` asks for one).
+    let own_check = fixer.safety == Safety::Formatter
         && only_this_file
-        && finding.level == crate::rules::model::Level::Error;
+        && (fixer.rules.contains(&finding.rule) || finding.tool == fixer.tool)
+        && command_runs(
+            delegation.command.as_deref(),
+            &[fixer.program.clone(), fixer.tool.clone()],
+        );
+    // A fixer that applies only MachineApplicable suggestions (cargo fix, clippy
+    // --fix) made, on its own run, exactly the change the log's suggestion for this
+    // finding makes: the tool, not the log text, vouches for it.
+    let confirmed = fixer.safety == Safety::MachineApplicable
+        && only_this_file
+        && failed_build
+        && earlier.iter().any(|p| {
+            p.finding == finding.id
+                && p.provenance.from_log()
+                && p.files.len() == 1
+                && p.files[0].path == file
+                && p.files[0].after == kept
+        });
+    let auto = safe_auto || own_check || confirmed;
     let confidence = match safety {
-        Safety::Safe if auto => 0.92,
+        _ if auto => 0.92,
         Safety::Safe | Safety::MachineApplicable | Safety::Formatter | Safety::Unmarked => 0.85,
         Safety::Unsafe => 0.65,
     };
     let what = match safety {
+        Safety::MachineApplicable if confirmed => {
+            "its machine-applicable fixes, the same change the log suggests"
+        }
+        Safety::Formatter if own_check => "its formatting, which the failing check asks for",
         Safety::Safe if keeps_comments => {
             "a fix it marks unsafe only because it may delete comments (it deletes none)"
         }

@@ -233,7 +233,7 @@ pub fn propose(finding: &Finding, project: &FixContext) -> Result<Vec<Patch>, No
         Err(NoPatch(r)) => reasons.push(r),
     }
     // Third: the tool's own fixer, unless an earlier source made the same change.
-    match fixer::propose(finding, project.policy, project.fixers) {
+    match fixer::propose(finding, project.policy, project.fixers, &patches) {
         Ok(p) => add_unseen(&mut patches, p),
         Err(NoPatch(r)) => reasons.push(r),
     }
@@ -251,13 +251,17 @@ pub fn propose(finding: &Finding, project: &FixContext) -> Result<Vec<Patch>, No
     Ok(patches)
 }
 
-/// Adds the patches of `new` whose change none of `patches` already makes.
+/// Adds the patches of `new` whose change none of `patches` already makes; one that
+/// makes the same change with more confidence (a fixer confirming a log suggestion)
+/// takes the earlier one's place.
 fn add_unseen(patches: &mut Vec<Patch>, new: Vec<Patch>) {
-    let unseen: Vec<Patch> = new
-        .into_iter()
-        .filter(|p| !patches.iter().any(|q| q.files == p.files))
-        .collect();
-    patches.extend(unseen);
+    for p in new {
+        match patches.iter_mut().find(|q| q.files == p.files) {
+            Some(q) if p.confidence > q.confidence => *q = p,
+            Some(_) => {}
+            None => patches.push(p),
+        }
+    }
 }
 
 /// Re-applies the change `before -> after` on top of `current`, a later version of
