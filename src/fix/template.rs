@@ -77,6 +77,9 @@ pub enum EditAction {
     /// The string literal at the finding's column holds a number where the Rust
     /// numeric type `{ty}` is expected: drop its quotes.
     UnquoteNumber,
+    /// `{expected}` blank lines are wanted before the finding's line and `{found}` are
+    /// there (pycodestyle E301/E302/E305): insert the missing ones right above it.
+    InsertBlankLines,
 }
 
 /// A fixture proving a template works: the files before, the log, the files after.
@@ -332,6 +335,7 @@ fn compile(
         EditAction::ClosestNeeds => &["job", "old"],
         EditAction::ClosestIdentifier => &["old"],
         EditAction::UnquoteNumber => &["ty"],
+        EditAction::InsertBlankLines => &["expected", "found"],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -757,6 +761,37 @@ impl Template {
                     .ok_or_else(|| NoPatch(format!("`{old}` is not on {}:{}", t.path, t.line)))?;
                 caps.insert("new".into(), new);
                 let after = t.with_line(&line);
+                vec![t.change(after)?]
+            }
+            EditAction::InsertBlankLines => {
+                let t = Target::of(finding, policy)?;
+                let count = |k: &str| get(&caps, k).parse::<usize>().ok();
+                let missing = match (count("expected"), count("found")) {
+                    (Some(e), Some(f)) if e > f && e <= 2 => e - f,
+                    _ => return Err(NoPatch("no blank lines are missing".into())),
+                };
+                let lines: Vec<&str> = t.text.split_inclusive('\n').collect();
+                // A comment right above belongs to the line: the blank lines would go
+                // above the comment, which the tool does not say.
+                let above = t.line.checked_sub(2).and_then(|i| lines.get(i));
+                if above.is_some_and(|l| l.trim_start().starts_with('#')) {
+                    return Err(NoPatch(format!(
+                        "a comment is right above {}:{}",
+                        t.path, t.line
+                    )));
+                }
+                let eol = if t.text.contains("\r\n") {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
+                let mut after = String::with_capacity(t.text.len() + missing * 2);
+                for (i, line) in lines.iter().enumerate() {
+                    if i + 1 == t.line {
+                        after.push_str(&eol.repeat(missing));
+                    }
+                    after.push_str(line);
+                }
                 vec![t.change(after)?]
             }
             EditAction::UnquoteNumber => {
