@@ -69,6 +69,33 @@ fn ruff_fixes_in_a_scratch_copy_and_the_patch_applies_and_rolls_back() {
     assert_eq!(p.read("app.py"), APP_PY);
 }
 
+/// ruff marks F841's fix unsafe only because it may delete a comment attached to the
+/// assignment (`ruff rule F841`, "Fix safety"): one that deletes none is offered at the
+/// approve gate, one that would delete a comment stays at --force.
+#[test]
+fn ruff_unsafe_fix_that_deletes_no_comment_is_offered_for_approval() {
+    let plain = "def compute():\n    result = 42\n    return 1\n";
+    let commented = "def compute():\n    # the answer\n    result = (  # why\n        42\n    )\n    return 1\n";
+    for (text, gate) in [(plain, "approve"), (commented, "force")] {
+        let p = Project::new(&[("app.py", text)]);
+        let command = "ruff check --no-cache --output-format=concise app.py";
+        let (ok, log) = p.run_tool("ruff", command);
+        assert!(!ok, "ruff must report F841");
+        p.cars(&["analyze", &log.to_string_lossy(), "--command", command]);
+        let patch = fixer_patch(&p, "E1", "ruff");
+        assert_eq!(patch["gate"], gate, "{patch:#}");
+        if gate == "approve" {
+            p.cars_ok(&[
+                "apply",
+                patch["id"].as_str().unwrap(),
+                "--validate",
+                command,
+            ]);
+            assert_eq!(p.read("app.py"), "def compute():\n    return 1\n");
+        }
+    }
+}
+
 #[test]
 fn cargo_clippy_fix_runs_when_the_session_command_runs_cargo() {
     let main = "fn main() {\n    let v: Vec<i32> = Vec::new();\n    if v.len() == 0 {\n        println!(\"empty\");\n    }\n}\n";
@@ -111,6 +138,39 @@ fn cargo_clippy_fix_runs_when_the_session_command_runs_cargo() {
     );
 }
 
+/// clippy's text suggestion says nothing of how sure it is; `cargo clippy --fix` applies
+/// only MachineApplicable ones. When its run makes exactly the change the log
+/// suggests, the tool vouches for it: the patch passes `--auto`, validated by the
+/// session's command.
+#[test]
+fn clippy_fix_confirming_the_logs_suggestion_passes_auto() {
+    let main = "fn main() {\n    let v: Vec<i32> = Vec::new();\n    if v.len() == 0 {\n        println!(\"empty\");\n    }\n}\n";
+    let p = Project::new(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("src/main.rs", main),
+    ]);
+    let (ok, log) = p.run_tool("clippy", "cargo clippy --quiet -- -D warnings");
+    assert!(!ok, "clippy must fail on len_zero");
+    std::fs::remove_dir_all(p.root().join("target")).unwrap();
+    let log = log.to_string_lossy().into_owned();
+    p.cars(&[
+        "analyze",
+        &log,
+        "--command",
+        "cargo clippy --quiet -- -D warnings",
+    ]);
+    let patch = fixer_patch(&p, "E1", "clippy");
+    assert_eq!(patch["gate"], "auto", "{patch:#}");
+    p.cars_ok(&["apply", "--auto"]);
+    assert_eq!(
+        p.read("src/main.rs"),
+        main.replace("v.len() == 0", "v.is_empty()")
+    );
+}
+
 #[test]
 fn a_fixer_that_runs_project_code_needs_trust_or_the_sessions_command() {
     let home = tempfile::tempdir().unwrap();
@@ -128,9 +188,9 @@ fn a_fixer_that_runs_project_code_needs_trust_or_the_sessions_command() {
                 marker
             ),
         ),
-        ("src/main.rs", "fn main() {\n    let x: u8 = \"5\";\n}\n"),
+        ("src/main.rs", "fn main() {\n    let x: u8 = \"five\";\n}\n"),
     ]);
-    let log = p.log("error[E0308]: mismatched types\n --> src/main.rs:2:17\n  |\n2 |     let x: u8 = \"5\";\n  |            --   ^^^ expected `u8`, found `&str`\n");
+    let log = p.log("error[E0308]: mismatched types\n --> src/main.rs:2:17\n  |\n2 |     let x: u8 = \"five\";\n  |            --   ^^^^^^ expected `u8`, found `&str`\n");
     let log = log.to_string_lossy().into_owned();
     // The session's command is make, not cargo, and the project is not trusted.
     p.cars(&["analyze", &log, "--command", "make check"]);
@@ -156,13 +216,15 @@ fn a_fixer_that_runs_project_code_needs_trust_or_the_sessions_command() {
 }
 
 #[test]
-fn black_formats_the_whole_file_at_the_approve_gate() {
+fn black_formats_the_whole_file_at_auto_only_for_its_own_failing_check() {
     let app = "x = [1,\n  2, 3]\ndef f( a ):\n    return a\n";
+    let formatted = "x = [1, 2, 3]\n\n\ndef f(a):\n    return a\n";
+    // The session's command is some other script: black's rewrite waits for a person.
     let p = Project::new(&[("app.py", app)]);
     let (ok, log) = p.run_tool("black", "black --check app.py");
     assert!(!ok);
     let log = log.to_string_lossy().into_owned();
-    p.cars(&["analyze", &log, "--command", "black --check app.py"]);
+    p.cars(&["analyze", &log, "--command", "./lint.sh"]);
     let patch = fixer_patch(&p, "E1", "black");
     assert_eq!(patch["gate"], "approve", "{patch:#}");
     assert_eq!(p.read("app.py"), app);
@@ -172,10 +234,15 @@ fn black_formats_the_whole_file_at_the_approve_gate() {
         "--validate",
         "black --check app.py",
     ]);
-    assert_eq!(
-        p.read("app.py"),
-        "x = [1, 2, 3]\n\n\ndef f(a):\n    return a\n"
-    );
+    assert_eq!(p.read("app.py"), formatted);
+    // The failing command is black's own check: formatting is what it asks for, and
+    // `--auto` applies it, validated by running the check again.
+    let p = Project::new(&[("app.py", app)]);
+    p.cars(&["analyze", &log, "--command", "black --check app.py"]);
+    let patch = fixer_patch(&p, "E1", "black");
+    assert_eq!(patch["gate"], "auto", "{patch:#}");
+    p.cars_ok(&["apply", "--auto"]);
+    assert_eq!(p.read("app.py"), formatted);
 }
 
 #[test]
@@ -230,7 +297,8 @@ fn ruff_format_rewrites_the_file_ruff_format_check_names() {
         "ruff format --check --no-cache pkg/app.py",
     ]);
     let patch = fixer_patch(&p, "E1", "ruff");
-    assert_eq!(patch["gate"], "approve", "{patch:#}");
+    // The failing command is ruff's own format check.
+    assert_eq!(patch["gate"], "auto", "{patch:#}");
     p.cars_ok(&[
         "apply",
         patch["id"].as_str().unwrap(),

@@ -79,6 +79,14 @@ pub struct Fixer {
     /// Seconds.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// Rule codes whose fix the tool marks unsafe only because it may delete a comment
+    /// (its own documentation says so): such a fix that deletes none is graded as a
+    /// safe one, though never for `--auto`.
+    #[serde(default)]
+    pub unsafe_only_for_comments: Vec<String>,
+    /// What starts a comment in the files this fixer edits (`#`).
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 fn default_timeout() -> u64 {
@@ -115,6 +123,13 @@ pub fn parse(text: &str) -> Result<Vec<Fixer>, FixerError> {
         }
         if f.runs_project_code && f.allowed_by.is_empty() {
             return Err(invalid("runs project code but names no allowed_by program"));
+        }
+        if !f.unsafe_only_for_comments.is_empty()
+            && (f.safety != Safety::Unsafe || f.comment.as_deref().is_none_or(str::is_empty))
+        {
+            return Err(invalid(
+                "unsafe_only_for_comments needs safety = \"unsafe\" and a comment marker",
+            ));
         }
     }
     Ok(file.fixer)
@@ -186,6 +201,7 @@ pub fn propose(
     finding: &Finding,
     policy: &PathPolicy,
     delegation: &Delegation,
+    earlier: &[Patch],
 ) -> Result<Vec<Patch>, NoPatch> {
     let serving: Vec<&Fixer> = delegation
         .fixers
@@ -211,7 +227,7 @@ pub fn propose(
         .into_iter()
         .filter(|f| f.extensions.is_empty() || f.extensions.iter().any(|e| e == ext))
     {
-        match one(fixer, finding, &file, policy, delegation) {
+        match one(fixer, finding, &file, policy, delegation, earlier) {
             Ok(patch) => return Ok(vec![patch]),
             Err(reason) => {
                 if !reasons.contains(&reason) {
@@ -232,6 +248,7 @@ fn one(
     file: &str,
     policy: &PathPolicy,
     delegation: &Delegation,
+    earlier: &[Patch],
 ) -> Result<Patch, String> {
     let root = policy.root();
     if let Some(missing) = fixer.needs.iter().find(|n| !root.join(n).is_file()) {
@@ -304,19 +321,61 @@ fn one(
         ));
     };
     let only_this_file = run.changed.len() == 1;
+    // The tool's only doubt about this fix is a comment it may delete: none is.
+    let keeps_comments = fixer.safety == Safety::Unsafe
+        && code.is_some_and(|c| fixer.unsafe_only_for_comments.iter().any(|u| u == c))
+        && fixer
+            .comment
+            .as_deref()
+            .is_some_and(|marker| keeps_every_comment(&before, &kept, marker));
+    let safety = if keeps_comments {
+        Safety::Safe
+    } else {
+        fixer.safety
+    };
     // The auto gate: only a fix the tool itself marks safe, made by a run that changed
     // nothing but this file, on a finding that failed the build. Anything else (a
     // formatter's rewrite of a whole file, cargo fix with `--broken-code`, a fixer
     // that also touched other files we dropped) waits for a person.
-    let auto = fixer.safety == Safety::Safe
+    let failed_build = finding.level == crate::rules::model::Level::Error;
+    let safe_auto = fixer.safety == Safety::Safe && only_this_file && failed_build;
+    // A formatter asked to fix the very check that failed (`black --check` ->
+    // `black`): its rewrite is what the command demands. Auto, but only with the
+    // session's command to validate it (`Gates::decide` asks for one).
+    let own_check = fixer.safety == Safety::Formatter
         && only_this_file
-        && finding.level == crate::rules::model::Level::Error;
-    let confidence = match fixer.safety {
-        Safety::Safe if auto => 0.92,
+        && (fixer.rules.contains(&finding.rule) || finding.tool == fixer.tool)
+        && command_runs(
+            delegation.command.as_deref(),
+            &[fixer.program.clone(), fixer.tool.clone()],
+        );
+    // A fixer that applies only MachineApplicable suggestions (cargo fix, clippy
+    // --fix) made, on its own run, exactly the change the log's suggestion for this
+    // finding makes: the tool, not the log text, vouches for it.
+    let confirmed = fixer.safety == Safety::MachineApplicable
+        && only_this_file
+        && failed_build
+        && earlier.iter().any(|p| {
+            p.finding == finding.id
+                && p.provenance.from_log()
+                && p.files.len() == 1
+                && p.files[0].path == file
+                && p.files[0].after == kept
+        });
+    let auto = safe_auto || own_check || confirmed;
+    let confidence = match safety {
+        _ if auto => 0.92,
         Safety::Safe | Safety::MachineApplicable | Safety::Formatter | Safety::Unmarked => 0.85,
         Safety::Unsafe => 0.65,
     };
-    let what = match fixer.safety {
+    let what = match safety {
+        Safety::MachineApplicable if confirmed => {
+            "its machine-applicable fixes, the same change the log suggests"
+        }
+        Safety::Formatter if own_check => "its formatting, which the failing check asks for",
+        Safety::Safe if keeps_comments => {
+            "a fix it marks unsafe only because it may delete comments (it deletes none)"
+        }
         Safety::Safe => "its safe fixes",
         Safety::MachineApplicable => "its machine-applicable fixes",
         Safety::Formatter => "its formatting",
@@ -343,6 +402,25 @@ fn one(
             mode: None,
         }],
     })
+}
+
+/// True when every comment of `before` (the text from `marker` to the end of a line,
+/// counted with repeats) is still in `after`. A marker inside a string counts too, so
+/// a fix that drops such a string is not taken for comment-safe.
+fn keeps_every_comment(before: &str, after: &str, marker: &str) -> bool {
+    let comments = |text: &str| -> HashMap<String, usize> {
+        let mut all = HashMap::new();
+        for line in text.lines() {
+            if let Some(at) = line.find(marker) {
+                *all.entry(line[at..].trim_end().to_string()).or_insert(0) += 1;
+            }
+        }
+        all
+    };
+    let kept = comments(after);
+    comments(before)
+        .iter()
+        .all(|(c, n)| kept.get(c).is_some_and(|m| m >= n))
 }
 
 /// Expands each `{arg:--NAME}` of `command` to `--NAME=VALUE` when the session's
@@ -400,7 +478,7 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// True when `command` runs one of `programs` (as a word, or a path ending in it).
-fn command_runs(command: Option<&str>, programs: &[String]) -> bool {
+pub(super) fn command_runs(command: Option<&str>, programs: &[String]) -> bool {
     let Some(command) = command else {
         return false;
     };
@@ -423,7 +501,7 @@ fn locate(fixer: &Fixer, policy: &PathPolicy) -> Option<PathBuf> {
         .find(|p| is_executable(p))
 }
 
-fn is_executable(p: &Path) -> bool {
+pub(super) fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
@@ -640,6 +718,24 @@ mod tests {
             assert_eq!(with_session_args(cmd, Some(bad)), "{program}  -q {file}");
         }
         assert_eq!(with_session_args(cmd, None), "{program}  -q {file}");
+    }
+
+    #[test]
+    fn a_comment_lost_or_moved_is_told_apart() {
+        let before = "x = 1  # one\n# keep\ny = 2\n";
+        assert!(keeps_every_comment(before, "# keep\nx = 1  # one\n", "#"));
+        assert!(!keeps_every_comment(before, "x = 1\n# keep\n", "#"));
+        // Two equal comments, one deleted: a loss.
+        assert!(!keeps_every_comment("# a\n# a\n", "# a\n", "#"));
+        let parsed = parse(
+            "[[fixer]]\nid = \"x\"\ntool = \"t\"\ntools = [\"t\"]\nprogram = \"t\"\n\
+             command = \"{program}\"\nsafety = \"safe\"\nscope = \"file\"\n\
+             unsafe_only_for_comments = [\"F841\"]\ncomment = \"#\"\n",
+        );
+        assert!(
+            parsed.is_err(),
+            "only an unsafe fixer can list comment-only rules"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! From findings to patches: fixes the tools themselves suggest (`suggest`), fix
-//! templates keyed by rule id (`template`) and the tools' own fixers run on a scratch
-//! copy (`fixer`), each a whole-file change of text files under the project root.
+//! templates keyed by rule id (`template`), the tools' own fixers run on a scratch
+//! copy (`fixer`) and TypeScript's language-service code fixes (`tsfix`), each a
+//! whole-file change of text files under the project root.
 //! Depends on `analyze` (the finding), `policy` (every file it reads goes through the
 //! path policy) and `exec` (the fixers' processes); never writes to the project.
 
@@ -10,6 +11,7 @@ pub mod fixer;
 pub mod paths;
 pub mod suggest;
 pub mod template;
+pub mod tsfix;
 
 use crate::analyze::Finding;
 use crate::policy::{PathPolicy, Provenance};
@@ -231,14 +233,13 @@ pub fn propose(finding: &Finding, project: &FixContext) -> Result<Vec<Patch>, No
         Err(NoPatch(r)) => reasons.push(r),
     }
     // Third: the tool's own fixer, unless an earlier source made the same change.
-    match fixer::propose(finding, project.policy, project.fixers) {
-        Ok(p) => {
-            let new: Vec<Patch> = p
-                .into_iter()
-                .filter(|p| !patches.iter().any(|q| q.files == p.files))
-                .collect();
-            patches.extend(new);
-        }
+    match fixer::propose(finding, project.policy, project.fixers, &patches) {
+        Ok(p) => add_unseen(&mut patches, p),
+        Err(NoPatch(r)) => reasons.push(r),
+    }
+    // Last: TypeScript's language-service code fixes for tsc findings, likewise.
+    match tsfix::propose(finding, project.policy, project.fixers) {
+        Ok(p) => add_unseen(&mut patches, p),
         Err(NoPatch(r)) => reasons.push(r),
     }
     if patches.is_empty() {
@@ -248,6 +249,19 @@ pub fn propose(finding: &Finding, project: &FixContext) -> Result<Vec<Patch>, No
     patches.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     patches.dedup_by(|a, b| a.files == b.files);
     Ok(patches)
+}
+
+/// Adds the patches of `new` whose change none of `patches` already makes; one that
+/// makes the same change with more confidence (a fixer confirming a log suggestion)
+/// takes the earlier one's place.
+fn add_unseen(patches: &mut Vec<Patch>, new: Vec<Patch>) {
+    for p in new {
+        match patches.iter_mut().find(|q| q.files == p.files) {
+            Some(q) if p.confidence > q.confidence => *q = p,
+            Some(_) => {}
+            None => patches.push(p),
+        }
+    }
 }
 
 /// Re-applies the change `before -> after` on top of `current`, a later version of

@@ -70,6 +70,16 @@ pub enum EditAction {
     /// In the workflow of the finding, the `needs:` of job `{job}` names `{old}`, a
     /// job that does not exist: replace it with the one job id close to it.
     ClosestNeeds,
+    /// `{old}`, a name the tool says is not defined, on the finding's line becomes the
+    /// one identifier of the finding's file (or a file beside it with the same
+    /// extension: a Go package, a Java package) within a small edit distance of it.
+    ClosestIdentifier,
+    /// The string literal at the finding's column holds a number where the Rust
+    /// numeric type `{ty}` is expected: drop its quotes.
+    UnquoteNumber,
+    /// `{expected}` blank lines are wanted before the finding's line and `{found}` are
+    /// there (pycodestyle E301/E302/E305): insert the missing ones right above it.
+    InsertBlankLines,
 }
 
 /// A fixture proving a template works: the files before, the log, the files after.
@@ -323,6 +333,9 @@ fn compile(
         EditAction::PickVersion => &["name", "wanted", "versions"],
         EditAction::ClosestName => &["old"],
         EditAction::ClosestNeeds => &["job", "old"],
+        EditAction::ClosestIdentifier => &["old"],
+        EditAction::UnquoteNumber => &["ty"],
+        EditAction::InsertBlankLines => &["expected", "found"],
     };
     let groups: Vec<&str> = pattern
         .iter()
@@ -515,20 +528,19 @@ impl Template {
                     .as_ref()
                     .and_then(|l| l.column)
                     .map(|c| c as usize);
-                let new = edit::replace_identifier(
-                    t.line_text(),
-                    column,
-                    &get(&caps, "old"),
-                    &get(&caps, "new"),
-                )
-                .ok_or_else(|| {
-                    NoPatch(format!(
-                        "`{}` is not on {}:{}",
-                        get(&caps, "old"),
-                        t.path,
-                        t.line
-                    ))
-                })?;
+                let (old, new) = (get(&caps, "old"), get(&caps, "new"));
+                // pylint's column is the expression's, not the attribute's: then the
+                // name's one occurrence on the line.
+                let new = edit::replace_identifier(t.line_text(), column, &old, &new)
+                    .or_else(|| edit::replace_identifier(t.line_text(), None, &old, &new))
+                    .ok_or_else(|| {
+                        NoPatch(format!(
+                            "`{}` is not on {}:{}",
+                            get(&caps, "old"),
+                            t.path,
+                            t.line
+                        ))
+                    })?;
                 let after = t.with_line(&new);
                 vec![t.change(after)?]
             }
@@ -726,6 +738,80 @@ impl Template {
                 let after = t.with_line(&line);
                 vec![t.change(after)?]
             }
+            EditAction::ClosestIdentifier => {
+                let t = Target::of(finding, policy)?;
+                let old = get(&caps, "old");
+                let names = nearby_identifiers(policy, &t.path, &t.text);
+                let choices: Vec<String> = names
+                    .iter()
+                    .filter(|n| **n != old)
+                    .map(|n| format!("\"{n}\""))
+                    .collect();
+                let new = closest_name(&old, &choices.join(", ")).ok_or_else(|| {
+                    NoPatch(format!(
+                        "no single name in or beside {} is close to `{old}`",
+                        t.path
+                    ))
+                })?;
+                // Node points at the statement, not the name: then the name's one
+                // occurrence on the line.
+                let column = finding.location.as_ref().and_then(|l| l.column);
+                let line = replace_token(t.line_text(), column.map(|c| c as usize), &old, &new)
+                    .or_else(|| replace_token(t.line_text(), None, &old, &new))
+                    .ok_or_else(|| NoPatch(format!("`{old}` is not on {}:{}", t.path, t.line)))?;
+                caps.insert("new".into(), new);
+                let after = t.with_line(&line);
+                vec![t.change(after)?]
+            }
+            EditAction::InsertBlankLines => {
+                let t = Target::of(finding, policy)?;
+                let count = |k: &str| get(&caps, k).parse::<usize>().ok();
+                let missing = match (count("expected"), count("found")) {
+                    (Some(e), Some(f)) if e > f && e <= 2 => e - f,
+                    _ => return Err(NoPatch("no blank lines are missing".into())),
+                };
+                let lines: Vec<&str> = t.text.split_inclusive('\n').collect();
+                // A comment right above belongs to the line: the blank lines would go
+                // above the comment, which the tool does not say.
+                let above = t.line.checked_sub(2).and_then(|i| lines.get(i));
+                if above.is_some_and(|l| l.trim_start().starts_with('#')) {
+                    return Err(NoPatch(format!(
+                        "a comment is right above {}:{}",
+                        t.path, t.line
+                    )));
+                }
+                let eol = if t.text.contains("\r\n") {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
+                let mut after = String::with_capacity(t.text.len() + missing * 2);
+                for (i, line) in lines.iter().enumerate() {
+                    if i + 1 == t.line {
+                        after.push_str(&eol.repeat(missing));
+                    }
+                    after.push_str(line);
+                }
+                vec![t.change(after)?]
+            }
+            EditAction::UnquoteNumber => {
+                let t = Target::of(finding, policy)?;
+                let column = finding
+                    .location
+                    .as_ref()
+                    .and_then(|l| l.column)
+                    .ok_or_else(|| NoPatch("the finding has no column".into()))?;
+                let ty = get(&caps, "ty");
+                let line =
+                    edit::unquote_number(t.line_text(), column as usize, &ty).ok_or_else(|| {
+                        NoPatch(format!(
+                            "{}:{}:{column} is not a string holding a `{ty}`",
+                            t.path, t.line
+                        ))
+                    })?;
+                let after = t.with_line(&line);
+                vec![t.change(after)?]
+            }
             EditAction::ClosestNeeds => {
                 let loc = finding
                     .location
@@ -876,6 +962,53 @@ fn make_executable(finding: &Finding, policy: &PathPolicy) -> Result<FileChange,
         after: text,
         mode: Some(mode | (mode & 0o444) >> 2),
     })
+}
+
+/// Files beside the finding's whose names a typo may mean, and how much of them is read.
+const MAX_SIBLINGS: usize = 64;
+const MAX_SIBLING_BYTES: u64 = 256 << 10;
+
+/// The identifiers of `text` (the file at `rel`) and of the files beside it with the
+/// same extension, each read through the path policy; sorted, each once.
+fn nearby_identifiers(policy: &PathPolicy, rel: &str, text: &str) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut add = |text: &str| {
+        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
+            if word.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '$')
+                && word.chars().count() >= 2
+            {
+                names.insert(word.to_string());
+            }
+        }
+    };
+    add(text);
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    // `rel` passed the policy; each sibling is read through it too.
+    let listed = std::fs::read_dir(policy.root().join(dir)).ok();
+    if let (Some(ext), Some(entries)) = (ext, listed) {
+        let mut siblings: Vec<String> = entries
+            .flatten()
+            .filter(|e| {
+                e.metadata()
+                    .is_ok_and(|m| m.is_file() && m.len() <= MAX_SIBLING_BYTES)
+            })
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n != name && n.rsplit_once('.').is_some_and(|(_, e)| e == ext))
+            .collect();
+        siblings.sort();
+        for sibling in siblings.into_iter().take(MAX_SIBLINGS) {
+            let path = if dir.is_empty() {
+                sibling
+            } else {
+                format!("{dir}/{sibling}")
+            };
+            if let Ok(text) = policy.read_text(&path) {
+                add(&text);
+            }
+        }
+    }
+    names.into_iter().collect()
 }
 
 /// The one quoted name of `choices` (`"a", "b"`) closest to `old`, when it is within

@@ -160,6 +160,12 @@ impl Gates {
                         "its text comes from the log; --auto applies such a patch only with a validation command".into(),
                     ));
                 }
+                if matches!(patch.provenance, crate::policy::Provenance::Fixer { .. }) && !validated
+                {
+                    return Err(Refusal::NotAuto(
+                        "a tool's fixer made it; --auto applies such a patch only with a validation command".into(),
+                    ));
+                }
                 Ok(Gate::Auto)
             }
             (Approval::Auto, _) => Err(Refusal::NotAuto(Self::auto_cap(patch).unwrap_or_else(

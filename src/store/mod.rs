@@ -742,14 +742,24 @@ impl Store {
             )?
             .into_iter()
             .find(|p| p.patch.files == patch.files);
-        if let Some(p) = existing {
-            return Ok(p.id);
-        }
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
+        if let Some(p) = existing {
+            // The same change proposed again by a surer source (a fixer confirming a
+            // log suggestion): the stored patch takes its source and confidence.
+            if patch.confidence > p.patch.confidence {
+                self.conn
+                    .execute(
+                        "UPDATE patches SET origin = ?1, confidence = ?2, data = ?3 WHERE id = ?4",
+                        params![patch.origin, patch.confidence, data, p.key],
+                    )
+                    .map_err(err)?;
+            }
+            return Ok(p.id);
+        }
         let tx = self.conn.transaction().map_err(err)?;
         let seq: i64 = tx
             .query_row(

@@ -162,6 +162,56 @@ pub fn replace_identifier(
         .then(|| format!("{before}{new}{rest}{eol}"))
 }
 
+/// The string literal starting at the 1-based `column` of `line` without its quotes,
+/// when it holds a number that fits the Rust numeric type `ty` (`u8`, `i64`, `f64`...):
+/// `"7"` for a `u32` becomes `7`, `"2"` for an `f64` becomes `2.0`. `None` for any
+/// other literal, a value out of the type's range, or a string with escapes.
+pub fn unquote_number(line: &str, column: usize, ty: &str) -> Option<String> {
+    let (body, eol) = split_eol(line);
+    let at = body.char_indices().nth(column.checked_sub(1)?)?.0;
+    let rest = body[at..].strip_prefix('"')?;
+    let end = rest.find('"')?;
+    let digits = &rest[..end];
+    let number = |s: &str| {
+        let s = s.strip_prefix('-').unwrap_or(s);
+        let mut parts = s.splitn(2, '.');
+        let whole = parts.next().unwrap_or("");
+        !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && parts
+                .next()
+                .is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if !number(digits) {
+        return None;
+    }
+    let fits = match ty {
+        "u8" => digits.parse::<u8>().is_ok(),
+        "u16" => digits.parse::<u16>().is_ok(),
+        "u32" => digits.parse::<u32>().is_ok(),
+        "u64" => digits.parse::<u64>().is_ok(),
+        "u128" => digits.parse::<u128>().is_ok(),
+        "usize" => digits.parse::<u64>().is_ok(),
+        "i8" => digits.parse::<i8>().is_ok(),
+        "i16" => digits.parse::<i16>().is_ok(),
+        "i32" => digits.parse::<i32>().is_ok(),
+        "i64" => digits.parse::<i64>().is_ok(),
+        "i128" => digits.parse::<i128>().is_ok(),
+        "isize" => digits.parse::<i64>().is_ok(),
+        "f32" | "f64" => digits.parse::<f64>().is_ok_and(f64::is_finite),
+        _ => false,
+    };
+    if !fits {
+        return None;
+    }
+    let literal = if ty.starts_with('f') && !digits.contains('.') {
+        format!("{digits}.0")
+    } else {
+        digits.to_string()
+    };
+    Some(format!("{}{literal}{}{eol}", &body[..at], &rest[end + 1..]))
+}
+
 /// A literal as a test framework prints it: a string's contents, or a bare number/keyword.
 #[derive(Clone, Copy)]
 enum Printed<'a> {

@@ -12,7 +12,7 @@ mod workflow;
 pub use go_mod::go_mod_add_require;
 pub use lines::{
     env_file_add_var, insert_decorator, python_remove_import, raise_timeout, replace_identifier,
-    rust_remove_use, update_assertion_literal,
+    rust_remove_use, unquote_number, update_assertion_literal,
 };
 pub use manifest::{cargo_add_dependency, pyproject_add_dependency, requirements_add};
 pub use package_json::package_json_add_dependency;

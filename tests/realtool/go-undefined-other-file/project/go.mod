@@ -1,0 +1,3 @@
+module example.com/realtool
+
+go 1.19

@@ -1,0 +1,3 @@
+package main
+
+func Square(n int) int { return n * n }

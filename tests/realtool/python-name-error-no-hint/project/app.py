@@ -1,0 +1,5 @@
+def head(line):
+    return lnie[:3]
+
+
+print(head("abcdef"))
