@@ -241,6 +241,34 @@ mod tests {
         .unwrap()
     }
 
+    /// Regression: a fleet of workers started at once on a fresh data dir raced to
+    /// migrate it, and all but one failed with "table sessions already exists".
+    #[test]
+    fn workers_opening_a_fresh_store_at_once_all_open_it() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let barrier = std::sync::Barrier::new(6);
+            std::thread::scope(|s| {
+                let opened: Vec<_> = (0..6)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            Store::open(&StoreLocation {
+                                dir: dir.path().to_path_buf(),
+                                project_root: dir.path().to_path_buf(),
+                            })
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                        })
+                    })
+                    .collect();
+                for o in opened {
+                    assert_eq!(o.join().unwrap(), Ok(()));
+                }
+            });
+        }
+    }
+
     #[test]
     fn a_job_id_is_recorded_once_and_the_first_outcome_stands() {
         let dir = tempfile::tempdir().unwrap();
