@@ -238,6 +238,33 @@ fn several_workers_share_a_stream_and_each_job_is_handled_once() {
     assert_eq!(left, 0);
 }
 
+/// Regression: of two workers started at once on a fresh data dir, one sometimes died
+/// with "database is locked" (two processes switching a new file to WAL deadlock, and
+/// SQLite answers one without waiting) or "table sessions already exists" (both
+/// migrated it).
+#[test]
+fn workers_started_at_once_on_a_fresh_data_dir_all_start() {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    for round in 0..3 {
+        let fleet = Fleet::new(&redis);
+        let _: () = redis::cmd("DEL").arg("cars:status").query(&mut c).unwrap();
+        let mut workers: Vec<Child> = (0..5)
+            .map(|n| fleet.worker(&format!("r{round}w{n}"), &[], None))
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while stream(&mut c, "cars:status").len() < workers.len() {
+            for w in &mut workers {
+                let exited = w.try_wait().unwrap();
+                assert!(exited.is_none(), "a worker died at start: {exited:?}");
+            }
+            assert!(Instant::now() < deadline, "the workers did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        workers.into_iter().for_each(stop);
+    }
+}
+
 #[test]
 #[cfg_attr(
     not(feature = "test-hooks"),

@@ -153,6 +153,26 @@ pub fn locate(cwd: &Path, override_dir: Option<&Path>) -> StoreLocation {
     StoreLocation { dir, project_root }
 }
 
+/// Switches to WAL. On a fresh file that another process is switching at the same
+/// moment SQLite answers "database is locked" without waiting on the busy timeout,
+/// so this retries for as long.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && started.elapsed() < Duration::from_secs(10) =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn fnv_hash(bytes: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = fnv::FnvHasher::default();
@@ -391,8 +411,7 @@ impl Store {
         };
         let conn = Connection::open(&path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        set_wal(&conn).map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
