@@ -116,7 +116,8 @@ fn add(c: &mut redis::Connection, kind: &str, payload: &str) -> String {
 }
 
 fn log_job(job_id: &str, log: &str) -> String {
-    serde_json::json!({"log": log, "project": "app", "job": "ci/test", "job_id": job_id}).to_string()
+    serde_json::json!({"log": log, "project": "app", "job": "ci/test", "job_id": job_id})
+        .to_string()
 }
 
 /// A log with one rustc error, distinct per `n`.
@@ -207,7 +208,11 @@ fn several_workers_share_a_stream_and_each_job_is_handled_once() {
     wait_for(&mut c, "cars:status", workers.len(), 60);
     let jobs = 24;
     for n in 0..jobs {
-        add(&mut c, "analyze_log", &log_job(&format!("J{n}"), &rust_log(n + 1)));
+        add(
+            &mut c,
+            "analyze_log",
+            &log_job(&format!("J{n}"), &rust_log(n + 1)),
+        );
     }
     wait_for(&mut c, "cars:results", jobs, 60);
     // Give a second result for any job the time to appear.
@@ -228,10 +233,16 @@ fn several_workers_share_a_stream_and_each_job_is_handled_once() {
         assert_eq!(r["findings"], "2", "{r:#?}");
         let top: serde_json::Value = serde_json::from_str(&r["top"]).unwrap();
         let n: usize = r["job_id"][1..].parse().unwrap();
-        assert_eq!(top["message"], format!("cannot find value `x{}` in this scope", n + 1));
+        assert_eq!(
+            top["message"],
+            format!("cannot find value `x{}` in this scope", n + 1)
+        );
         assert_eq!(top["location"], format!("src/main.rs:{}", n + 1));
     }
-    assert_eq!(fleet.store().service_job_counts().unwrap(), (jobs as u64, 0));
+    assert_eq!(
+        fleet.store().service_job_counts().unwrap(),
+        (jobs as u64, 0)
+    );
     assert_eq!(pending(&mut c), 0);
     // Acknowledged entries are deleted: the logs do not pile up in Redis.
     let left: usize = c.xlen("cars:jobs").unwrap();
@@ -323,7 +334,11 @@ fn a_poison_job_lands_in_the_dead_letter_stream() {
         }
         stop(w);
     }
-    let last = fleet.worker("c", &["--claim-idle", "200ms", "--max-deliveries", "2"], None);
+    let last = fleet.worker(
+        "c",
+        &["--claim-idle", "200ms", "--max-deliveries", "2"],
+        None,
+    );
     let dead = wait_for(&mut c, "cars:jobs:dead", 1, 30);
     let results = wait_for(&mut c, "cars:results", 1, 30);
     // A later job still goes through: the poison one does not stop the worker.
@@ -334,7 +349,11 @@ fn a_poison_job_lands_in_the_dead_letter_stream() {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["entry_id"], id);
     assert_eq!(dead[0]["deliveries"], "3");
-    assert!(dead[0]["reason"].contains("delivered 3 times"), "{:?}", dead[0]);
+    assert!(
+        dead[0]["reason"].contains("delivered 3 times"),
+        "{:?}",
+        dead[0]
+    );
     assert_eq!(dead[0]["job.type"], "analyze_log");
     assert_eq!(dead[0]["job.payload"], payload, "the job can be replayed");
     assert_eq!(results[0]["job_id"], "P1");
@@ -367,7 +386,10 @@ fn the_same_job_or_the_same_log_is_analyzed_once_and_results_name_the_job() {
 
     let ids: Vec<&str> = results.iter().map(|r| r["job_id"].as_str()).collect();
     assert_eq!(ids, ["build-41", "build-41", "build-42", other_id.as_str()]);
-    assert_eq!(results[0], results[1], "the retry gets the recorded outcome");
+    assert_eq!(
+        results[0], results[1],
+        "the retry gets the recorded outcome"
+    );
     assert_eq!(results[1]["entry_id"], first);
     assert!(!results[0].contains_key("reused"));
     assert_eq!(results[2]["reused"], "build-41");
@@ -387,14 +409,22 @@ fn bad_payloads_fail_naming_the_field_and_the_worker_carries_on() {
     let mut c = redis.conn();
     let w = fleet.worker("w1", &["--max-log-bytes", "1000"], None);
     add(&mut c, "analyze_log", "{not json");
-    add(&mut c, "analyze_log", r#"{"project": "app", "job_id": "no-log"}"#);
+    add(
+        &mut c,
+        "analyze_log",
+        r#"{"project": "app", "job_id": "no-log"}"#,
+    );
     add(&mut c, "analyze_log", r#"{"log": ["a"], "job_id": "list"}"#);
     add(&mut c, "reticulate", r#"{"job_id": "odd"}"#);
     add(&mut c, "analyze_log", &log_job("big", &"x".repeat(2000)));
     let _: String = c
         .xadd("cars:jobs", "*", &[("payload", r#"{"job_id": "untyped"}"#)])
         .unwrap();
-    add(&mut c, "start_monitoring", r#"{"job_id": "mon", "project_path": "/srv/app"}"#);
+    add(
+        &mut c,
+        "start_monitoring",
+        r#"{"job_id": "mon", "project_path": "/srv/app"}"#,
+    );
     add(&mut c, "analyze_log", &log_job("fine", &rust_log(2)));
     let results = wait_for(&mut c, "cars:results", 8, 30);
     stop(w);
@@ -409,11 +439,27 @@ fn bad_payloads_fail_naming_the_field_and_the_worker_carries_on() {
             )
         })
         .collect();
-    assert!(errors[0].2.starts_with("payload: invalid JSON"), "{errors:?}");
+    assert!(
+        errors[0].2.starts_with("payload: invalid JSON"),
+        "{errors:?}"
+    );
     assert_eq!(errors[1], ("no-log", "failed", "payload.log: missing"));
-    assert_eq!(errors[2], ("list", "failed", "payload.log: must be a string"));
-    assert!(errors[3].2.starts_with("type: unknown job type `reticulate`"), "{errors:?}");
-    assert!(errors[4].2.starts_with("payload.log: 2000 bytes, more than"), "{errors:?}");
+    assert_eq!(
+        errors[2],
+        ("list", "failed", "payload.log: must be a string")
+    );
+    assert!(
+        errors[3]
+            .2
+            .starts_with("type: unknown job type `reticulate`"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[4]
+            .2
+            .starts_with("payload.log: 2000 bytes, more than"),
+        "{errors:?}"
+    );
     assert!(errors[5].2.starts_with("type: missing"), "{errors:?}");
     assert_eq!(errors[5].0, "untyped");
     assert_eq!(errors[6].1, "not-handled");
@@ -470,18 +516,34 @@ fn heal_jobs_propose_within_the_allowed_roots_and_the_gates_keep_ci_files() {
             .extend(extra.as_object().unwrap().clone());
         j.to_string()
     };
-    add(&mut c, "heal", &heal(&allowed, serde_json::json!({"job_id": "h1"})));
-    add(&mut c, "heal", &heal(&allowed, serde_json::json!({"job_id": "h2", "apply": true})));
-    add(&mut c, "heal", &heal(Path::new("/"), serde_json::json!({"job_id": "h3"})));
     add(
         &mut c,
         "heal",
-        &heal(&allowed, serde_json::json!({"job_id": "h4", "validate": "true"})),
+        &heal(&allowed, serde_json::json!({"job_id": "h1"})),
+    );
+    add(
+        &mut c,
+        "heal",
+        &heal(&allowed, serde_json::json!({"job_id": "h2", "apply": true})),
+    );
+    add(
+        &mut c,
+        "heal",
+        &heal(Path::new("/"), serde_json::json!({"job_id": "h3"})),
+    );
+    add(
+        &mut c,
+        "heal",
+        &heal(
+            &allowed,
+            serde_json::json!({"job_id": "h4", "validate": "true"}),
+        ),
     );
     let results = wait_for(&mut c, "cars:results", 4, 60);
     stop(w);
 
-    let outcome = |i: usize| -> serde_json::Value { serde_json::from_str(&results[i]["outcome"]).unwrap() };
+    let outcome =
+        |i: usize| -> serde_json::Value { serde_json::from_str(&results[i]["outcome"]).unwrap() };
     let h1 = outcome(0);
     assert_eq!(h1["status"], "ok", "{h1:#}");
     let patch = &h1["patches"][0];
@@ -499,5 +561,9 @@ fn heal_jobs_propose_within_the_allowed_roots_and_the_gates_keep_ci_files() {
         results[2]
     );
     assert_eq!(results[3]["status"], "failed");
-    assert!(results[3]["error"].starts_with("payload.validate:"), "{:?}", results[3]);
+    assert!(
+        results[3]["error"].starts_with("payload.validate:"),
+        "{:?}",
+        results[3]
+    );
 }

@@ -152,10 +152,12 @@ pub fn job_id(entry: &Entry) -> String {
 }
 
 fn text_field<'e>(entry: &'e Entry, name: &str) -> Result<&'e str, String> {
-    let raw = entry
-        .fields
-        .get(name)
-        .ok_or_else(|| field_error(name, "missing (XADD cars:jobs '*' type analyze_log payload '{...}')"))?;
+    let raw = entry.fields.get(name).ok_or_else(|| {
+        field_error(
+            name,
+            "missing (XADD cars:jobs '*' type analyze_log payload '{...}')",
+        )
+    })?;
     std::str::from_utf8(raw).map_err(|_| field_error(name, "not UTF-8 text"))
 }
 
@@ -177,8 +179,7 @@ fn opt_str<'p>(payload: &'p Map<String, Value>, name: &str) -> Result<Option<&'p
 }
 
 fn req_str<'p>(payload: &'p Map<String, Value>, name: &str) -> Result<&'p str, String> {
-    opt_str(payload, name)?
-        .ok_or_else(|| field_error(&format!("payload.{name}"), "missing"))
+    opt_str(payload, name)?.ok_or_else(|| field_error(&format!("payload.{name}"), "missing"))
 }
 
 /// Handles one entry: answers from the store when its job id already has an outcome,
@@ -216,9 +217,12 @@ pub fn handle(ctx: &Context, store: &mut Store, entry: &Entry) -> Result<Handled
             let done = run_job(ctx, store, kind, &payload).map_err(unrecorded)?;
             // A failed job still names its project and job, for history.
             Done {
-                project: done
-                    .project
-                    .or_else(|| opt_str(&payload, "project").ok().flatten().map(String::from)),
+                project: done.project.or_else(|| {
+                    opt_str(&payload, "project")
+                        .ok()
+                        .flatten()
+                        .map(String::from)
+                }),
                 job: done
                     .job
                     .or_else(|| opt_str(&payload, "job").ok().flatten().map(String::from)),
@@ -325,11 +329,7 @@ fn analyze_log(
                 ),
             ));
         }
-        Ok((
-            log,
-            opt_str(payload, "project")?,
-            opt_str(payload, "job")?,
-        ))
+        Ok((log, opt_str(payload, "project")?, opt_str(payload, "job")?))
     })();
     let (log, project, job) = match parsed {
         Ok(p) => p,
@@ -339,7 +339,14 @@ fn analyze_log(
     if let Some(earlier) = store.service_job_by_log(project, job, &sha)? {
         let mut summary = earlier.outcome.clone();
         if let Some(obj) = summary.as_object_mut() {
-            for k in ["job_id", "entry_id", "status", "worker", "duration_ms", "reused"] {
+            for k in [
+                "job_id",
+                "entry_id",
+                "status",
+                "worker",
+                "duration_ms",
+                "reused",
+            ] {
                 obj.remove(k);
             }
         }
@@ -360,8 +367,11 @@ fn analyze_log(
         (None, Some(j)) => j.to_string(),
         (None, None) => "queued log".to_string(),
     };
-    let input = LogInput::from_reader(name, Box::new(std::io::Cursor::new(log.as_bytes().to_vec())))
-        .and_then(|input| ctx.matcher.analyze(input, &Options::default()));
+    let input = LogInput::from_reader(
+        name,
+        Box::new(std::io::Cursor::new(log.as_bytes().to_vec())),
+    )
+    .and_then(|input| ctx.matcher.analyze(input, &Options::default()));
     let analysis = match input {
         Ok(a) => a,
         Err(e) => return Ok(Err(field_error("payload.log", &e.to_string()))),
@@ -452,7 +462,12 @@ fn heal(ctx: &Context, payload: &Map<String, Value>) -> Result<Done, String> {
             .map(|v| v.as_str().map(String::from))
             .collect::<Option<_>>()
             .ok_or_else(|| field_error("payload.findings", "must be a list of ids like E1"))?,
-        Some(_) => return Err(field_error("payload.findings", "must be a list of ids like E1")),
+        Some(_) => {
+            return Err(field_error(
+                "payload.findings",
+                "must be a list of ids like E1",
+            ))
+        }
     };
     let apply = match payload.get("apply") {
         None | Some(Value::Null) => false,
@@ -498,7 +513,11 @@ fn heal(ctx: &Context, payload: &Map<String, Value>) -> Result<Done, String> {
             ..Approve::by("worker")
         };
         let (take, skipped) = session.auto_candidates(&how).map_err(fail)?;
-        left.extend(skipped.into_iter().map(|(id, why)| json!({"patch": id, "why": why})));
+        left.extend(
+            skipped
+                .into_iter()
+                .map(|(id, why)| json!({"patch": id, "why": why})),
+        );
         for p in take {
             match session.approve(&p, &how, &ShellRunner, &Quiet) {
                 Ok(report) => applied.push(json!({

@@ -59,7 +59,11 @@ pub struct WorkerArgs {
     pub results: String,
 
     /// Where the worker publishes its status (started, each job, stopped)
-    #[arg(long = "status-stream", default_value = "cars:status", value_name = "KEY")]
+    #[arg(
+        long = "status-stream",
+        default_value = "cars:status",
+        value_name = "KEY"
+    )]
     pub status: String,
 
     /// The dead-letter stream [default: the job stream + ":dead"]
