@@ -88,6 +88,9 @@ _cars() {
             cars,watch)
                 cmd="cars__subcmd__watch"
                 ;;
+            cars,worker)
+                cmd="cars__subcmd__worker"
+                ;;
             cars__subcmd__help,analyze)
                 cmd="cars__subcmd__help__subcmd__analyze"
                 ;;
@@ -159,6 +162,9 @@ _cars() {
                 ;;
             cars__subcmd__help,watch)
                 cmd="cars__subcmd__help__subcmd__watch"
+                ;;
+            cars__subcmd__help,worker)
+                cmd="cars__subcmd__help__subcmd__worker"
                 ;;
             cars__subcmd__help__subcmd__learn,export)
                 cmd="cars__subcmd__help__subcmd__learn__subcmd__export"
@@ -251,7 +257,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,7 +545,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions help"
+            opts="analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -987,6 +993,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__watch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__worker)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1646,6 +1666,68 @@ _cars() {
                     return 0
                     ;;
                 --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__worker)
+            opts="-v -h --redis --name --group --stream --results --status-stream --dead --claim-idle --max-deliveries --allow-root --allow-validate --max-log-bytes --keep-acked --verbose --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --results)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status-stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dead)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claim-idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-deliveries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-bytes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -129,7 +129,7 @@ fn heal_rejects_a_bad_duration() {
     let out = p.cars(&["heal", "--time", "5x", "--", "true"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("the unit is s, m or h"),
+        text(&out.stderr).contains("the unit is ms, s, m or h"),
         "{}",
         text(&out.stderr)
     );

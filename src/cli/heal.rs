@@ -55,18 +55,19 @@ pub struct HealArgs {
     pub format: ListFormat,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+/// `90`, `90s`, `500ms`, `10m`, `1h`.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("`{s}` is not a duration: use 90, 90s, 10m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("`{s}`: the unit is s, m or h")),
-    };
-    Ok(Duration::from_secs(secs))
+        .map_err(|_| format!("`{s}` is not a duration: use 90, 90s, 500ms, 10m or 1h"))?;
+    Ok(match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("`{s}`: the unit is ms, s, m or h")),
+    })
 }
 
 /// Asks on stderr, reads the answer from stdin (a terminal, or a script's lines).

@@ -86,6 +86,9 @@ pub enum Command {
     Rules(rules::RulesCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
+    /// Handle jobs from a Redis stream: analyze logs, heal projects, as one of many workers
+    #[cfg(feature = "serve")]
+    Worker(crate::serve::worker::WorkerArgs),
 }
 
 /// What a subcommand reports back to `main`.
@@ -126,6 +129,8 @@ pub fn run() -> ExitCode {
         Command::Learn(cmd) => learn::run(cmd),
         Command::Flaky(args) => flaky::run(args, store),
         Command::Completions(args) => completions::run(args),
+        #[cfg(feature = "serve")]
+        Command::Worker(args) => crate::serve::worker::run(args, store),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -145,6 +150,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
 }
+
+pub(crate) use heal::parse_duration;
 
 /// Table or JSON, for the repair subcommands.
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]

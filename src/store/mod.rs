@@ -4,6 +4,7 @@
 //! Depends on `analyze` and `fix` for the types it records.
 
 pub mod flaky;
+pub mod jobs;
 mod schema;
 
 use crate::analyze::{Analysis, Finding};
@@ -150,6 +151,26 @@ pub fn locate(cwd: &Path, override_dir: Option<&Path>) -> StoreLocation {
         }
     };
     StoreLocation { dir, project_root }
+}
+
+/// Switches to WAL. On a fresh file that another process is switching at the same
+/// moment SQLite answers "database is locked" without waiting on the busy timeout,
+/// so this retries for as long.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && started.elapsed() < Duration::from_secs(10) =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn fnv_hash(bytes: &[u8]) -> u64 {
@@ -406,8 +427,7 @@ impl Store {
         };
         let conn = Connection::open(&path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        set_wal(&conn).map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -493,10 +513,24 @@ impl Store {
             });
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-                path: self.path.clone(),
-                source: e,
-            })?;
+            // Immediate: two processes opening a fresh store at once (a fleet of
+            // workers) take turns, and the second sees the first's migration.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(|e| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+            let now: usize = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(|e| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+            if now > i {
+                continue;
+            }
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", i + 1))
                 .and_then(|_| tx.commit())

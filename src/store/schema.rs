@@ -119,4 +119,28 @@ CREATE TABLE baselines (
     log         BLOB NOT NULL
 );
 "#,
+    // The service's jobs (`cars worker`): one row per job id, so a job delivered
+    // twice is recorded once; the log's hash answers the same failure seen again.
+    r#"
+CREATE TABLE service_jobs (
+    id          INTEGER PRIMARY KEY,
+    job_id      TEXT NOT NULL UNIQUE,          -- the payload's job_id, else the stream entry id
+    entry_id    TEXT NOT NULL,                 -- the stream entry it came in
+    kind        TEXT NOT NULL,                 -- analyze_log, heal, start_monitoring, ...
+    project     TEXT,
+    job         TEXT,
+    log_sha256  TEXT,                          -- hex sha256 of the log, when the job had one
+    status      TEXT NOT NULL,                 -- ok, failed, not-handled
+    error       TEXT,
+    findings    INTEGER,
+    outcome     TEXT NOT NULL,                 -- the outcome published on cars:results (JSON)
+    reused      TEXT,                          -- job id whose analysis this answer reused
+    worker      TEXT NOT NULL,
+    deliveries  INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,              -- unix milliseconds
+    finished_at INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL
+);
+CREATE INDEX service_jobs_log ON service_jobs(project, job, log_sha256);
+"#,
 ];

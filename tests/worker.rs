@@ -1,0 +1,569 @@
+//! `cars worker` against a real `redis-server` started on a free loopback port: shared
+//! streams, a worker killed mid-job, poison jobs, idempotency, bad payloads, a
+//! graceful stop and heal jobs under `--allow-root`.
+#![cfg(feature = "serve")]
+
+mod common;
+
+use cars::store::{Store, StoreLocation};
+use common::Project;
+use redis::Commands;
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A throwaway redis-server, killed on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        let r = Redis { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while r.try_conn().is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        r
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn try_conn(&self) -> redis::RedisResult<redis::Connection> {
+        let mut c = redis::Client::open(self.url())?.get_connection()?;
+        redis::cmd("PING").query::<String>(&mut c)?;
+        Ok(c)
+    }
+
+    fn conn(&self) -> redis::Connection {
+        self.try_conn().unwrap()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Workers' shared data dir (the service store) and HOME.
+struct Fleet {
+    home: tempfile::TempDir,
+    url: String,
+}
+
+impl Fleet {
+    fn new(redis: &Redis) -> Fleet {
+        Fleet {
+            home: tempfile::tempdir().unwrap(),
+            url: redis.url(),
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// Starts `cars worker --name NAME ARGS`, with `pause_ms` before each job.
+    fn worker(&self, name: &str, args: &[&str], pause_ms: Option<u64>) -> Child {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cars"));
+        common::git_env(&mut c)
+            .args(["worker", "--redis", &self.url, "--name", name])
+            .args(args)
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_DATA_HOME", self.home.path().join("xdg-data"))
+            .env("CARS_DATA_DIR", self.data())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(ms) = pause_ms {
+            c.env("CARS_TEST_PAUSE_JOB_MS", ms.to_string());
+        }
+        c.spawn().unwrap()
+    }
+
+    fn store(&self) -> Store {
+        let dir = self.data().join("service");
+        Store::open(&StoreLocation {
+            dir: dir.clone(),
+            project_root: dir,
+        })
+        .unwrap()
+    }
+}
+
+fn add(c: &mut redis::Connection, kind: &str, payload: &str) -> String {
+    c.xadd("cars:jobs", "*", &[("type", kind), ("payload", payload)])
+        .unwrap()
+}
+
+fn log_job(job_id: &str, log: &str) -> String {
+    serde_json::json!({"log": log, "project": "app", "job": "ci/test", "job_id": job_id})
+        .to_string()
+}
+
+/// A log with one rustc error, distinct per `n`.
+fn rust_log(n: usize) -> String {
+    format!(
+        "   Compiling app v0.1.0\nerror[E0425]: cannot find value `x{n}` in this scope\n --> src/main.rs:{n}:5\nerror: could not compile `app`\n"
+    )
+}
+
+type Fields = HashMap<String, String>;
+
+fn stream(c: &mut redis::Connection, key: &str) -> Vec<Fields> {
+    let reply: redis::streams::StreamRangeReply = c.xrange_all(key).unwrap();
+    reply
+        .ids
+        .into_iter()
+        .map(|id| {
+            id.map
+                .into_iter()
+                .map(|(k, v)| (k, redis::from_redis_value::<String>(v).unwrap()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Waits until `key` holds at least `n` entries.
+fn wait_for(c: &mut redis::Connection, key: &str, n: usize, secs: u64) -> Vec<Fields> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let entries = stream(c, key);
+        if entries.len() >= n {
+            return entries;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key} has {} of {n} entries: {entries:#?}",
+            entries.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The consumer holding entry `id` unacknowledged, once one does.
+fn wait_pending_owner(c: &mut redis::Connection, id: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let p: redis::streams::StreamPendingCountReply = c
+            .xpending_count("cars:jobs", "cars-workers", id, id, 1)
+            .unwrap_or_default();
+        if let Some(p) = p.ids.first() {
+            return p.consumer.clone();
+        }
+        assert!(Instant::now() < deadline, "nobody took entry {id}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn pending(c: &mut redis::Connection) -> usize {
+    let reply: redis::streams::StreamPendingReply =
+        c.xpending("cars:jobs", "cars-workers").unwrap();
+    reply.count()
+}
+
+fn stop(mut w: Child) {
+    let _ = w.kill();
+    let _ = w.wait();
+}
+
+fn sigterm(w: &Child) {
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    unsafe { libc::kill(w.id() as i32, libc::SIGTERM) };
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "slows jobs through a hook: run with --features test-hooks"
+)]
+fn several_workers_share_a_stream_and_each_job_is_handled_once() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let workers: Vec<Child> = ["w1", "w2", "w3"]
+        .iter()
+        .map(|n| fleet.worker(n, &[], Some(50)))
+        .collect();
+    // Each says `started` on cars:status once it reads the stream.
+    wait_for(&mut c, "cars:status", workers.len(), 60);
+    let jobs = 24;
+    for n in 0..jobs {
+        add(
+            &mut c,
+            "analyze_log",
+            &log_job(&format!("J{n}"), &rust_log(n + 1)),
+        );
+    }
+    wait_for(&mut c, "cars:results", jobs, 60);
+    // Give a second result for any job the time to appear.
+    std::thread::sleep(Duration::from_millis(300));
+    let results = stream(&mut c, "cars:results");
+    workers.into_iter().for_each(stop);
+
+    assert_eq!(results.len(), jobs, "one result per job: {results:#?}");
+    let mut ids: Vec<&str> = results.iter().map(|r| r["job_id"].as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), jobs);
+    let by: std::collections::BTreeSet<&str> =
+        results.iter().map(|r| r["worker"].as_str()).collect();
+    assert!(by.len() >= 2, "the work was shared: {by:?}");
+    for r in &results {
+        assert_eq!(r["status"], "ok", "{r:#?}");
+        assert_eq!(r["findings"], "2", "{r:#?}");
+        let top: serde_json::Value = serde_json::from_str(&r["top"]).unwrap();
+        let n: usize = r["job_id"][1..].parse().unwrap();
+        assert_eq!(
+            top["message"],
+            format!("cannot find value `x{}` in this scope", n + 1)
+        );
+        assert_eq!(top["location"], format!("src/main.rs:{}", n + 1));
+    }
+    assert_eq!(
+        fleet.store().service_job_counts().unwrap(),
+        (jobs as u64, 0)
+    );
+    assert_eq!(pending(&mut c), 0);
+    // Acknowledged entries are deleted: the logs do not pile up in Redis.
+    let left: usize = c.xlen("cars:jobs").unwrap();
+    assert_eq!(left, 0);
+}
+
+/// Regression: of two workers started at once on a fresh data dir, one sometimes died
+/// with "database is locked" (two processes switching a new file to WAL deadlock, and
+/// SQLite answers one without waiting) or "table sessions already exists" (both
+/// migrated it).
+#[test]
+fn workers_started_at_once_on_a_fresh_data_dir_all_start() {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    for round in 0..3 {
+        let fleet = Fleet::new(&redis);
+        let _: () = redis::cmd("DEL").arg("cars:status").query(&mut c).unwrap();
+        let mut workers: Vec<Child> = (0..5)
+            .map(|n| fleet.worker(&format!("r{round}w{n}"), &[], None))
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while stream(&mut c, "cars:status").len() < workers.len() {
+            for w in &mut workers {
+                let exited = w.try_wait().unwrap();
+                assert!(exited.is_none(), "a worker died at start: {exited:?}");
+            }
+            assert!(Instant::now() < deadline, "the workers did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        workers.into_iter().for_each(stop);
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "holds a job through a hook: run with --features test-hooks"
+)]
+fn a_worker_killed_mid_job_has_its_job_reclaimed_and_finished_exactly_once() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let slow = fleet.worker("slow", &[], Some(60_000));
+    let id = add(&mut c, "analyze_log", &log_job("K1", &rust_log(7)));
+    assert_eq!(wait_pending_owner(&mut c, &id), "slow");
+    stop(slow); // SIGKILL while it holds the entry
+    assert!(stream(&mut c, "cars:results").is_empty());
+
+    let other = fleet.worker("other", &["--claim-idle", "300ms"], None);
+    let results = wait_for(&mut c, "cars:results", 1, 30);
+    // Give a second, wrong result the time to appear.
+    std::thread::sleep(Duration::from_millis(1500));
+    let results = {
+        let later = stream(&mut c, "cars:results");
+        assert_eq!(later.len(), results.len(), "{later:#?}");
+        later
+    };
+    stop(other);
+    assert_eq!(results.len(), 1, "{results:#?}");
+    assert_eq!(results[0]["job_id"], "K1");
+    assert_eq!(results[0]["worker"], "other");
+    assert_eq!(results[0]["status"], "ok");
+    assert_eq!(pending(&mut c), 0);
+    let store = fleet.store();
+    assert_eq!(store.service_job_counts().unwrap(), (1, 0));
+    let rec = store.service_job("K1").unwrap().unwrap();
+    assert_eq!(rec.deliveries, 2, "the first delivery died with its worker");
+    assert_eq!(rec.entry_id, id);
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "holds a job through a hook: run with --features test-hooks"
+)]
+fn a_poison_job_lands_in_the_dead_letter_stream() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let payload = log_job("P1", &rust_log(3));
+    let id = add(&mut c, "analyze_log", &payload);
+    // Two workers in turn die holding it.
+    for name in ["a", "b"] {
+        let w = fleet.worker(name, &["--claim-idle", "200ms"], Some(60_000));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while wait_pending_owner(&mut c, &id) != name {
+            assert!(Instant::now() < deadline, "{name} never took the entry");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stop(w);
+    }
+    let last = fleet.worker(
+        "c",
+        &["--claim-idle", "200ms", "--max-deliveries", "2"],
+        None,
+    );
+    let dead = wait_for(&mut c, "cars:jobs:dead", 1, 30);
+    let results = wait_for(&mut c, "cars:results", 1, 30);
+    // A later job still goes through: the poison one does not stop the worker.
+    add(&mut c, "analyze_log", &log_job("P2", &rust_log(4)));
+    let results_after = wait_for(&mut c, "cars:results", 2, 30);
+    stop(last);
+
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["entry_id"], id);
+    assert_eq!(dead[0]["deliveries"], "3");
+    assert!(
+        dead[0]["reason"].contains("delivered 3 times"),
+        "{:?}",
+        dead[0]
+    );
+    assert_eq!(dead[0]["job.type"], "analyze_log");
+    assert_eq!(dead[0]["job.payload"], payload, "the job can be replayed");
+    assert_eq!(results[0]["job_id"], "P1");
+    assert_eq!(results[0]["status"], "dead");
+    assert_eq!(results_after[1]["job_id"], "P2");
+    assert_eq!(results_after[1]["status"], "ok");
+    assert_eq!(pending(&mut c), 0);
+    let store = fleet.store();
+    assert!(store.service_job("P1").unwrap().is_none());
+    assert_eq!(store.service_job_counts().unwrap(), (1, 0));
+}
+
+#[test]
+fn the_same_job_or_the_same_log_is_analyzed_once_and_results_name_the_job() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let w = fleet.worker("w1", &[], None);
+    let log = rust_log(5);
+    let first = add(&mut c, "analyze_log", &log_job("build-41", &log));
+    // Delivered again under the same job id (a client retry): the stored answer.
+    add(&mut c, "analyze_log", &log_job("build-41", &log));
+    // The same failure seen again by another run of the same job: not analyzed again.
+    add(&mut c, "analyze_log", &log_job("build-42", &log));
+    // The same log from another project is its own analysis.
+    let other = serde_json::json!({"log": log, "project": "web", "job": "ci/test"}).to_string();
+    let other_id = add(&mut c, "analyze_log", &other);
+    let results = wait_for(&mut c, "cars:results", 4, 30);
+    stop(w);
+
+    let ids: Vec<&str> = results.iter().map(|r| r["job_id"].as_str()).collect();
+    assert_eq!(ids, ["build-41", "build-41", "build-42", other_id.as_str()]);
+    assert_eq!(
+        results[0], results[1],
+        "the retry gets the recorded outcome"
+    );
+    assert_eq!(results[1]["entry_id"], first);
+    assert!(!results[0].contains_key("reused"));
+    assert_eq!(results[2]["reused"], "build-41");
+    assert_eq!(results[2]["top"], results[0]["top"]);
+    assert!(!results[3].contains_key("reused"), "{:?}", results[3]);
+    let store = fleet.store();
+    assert_eq!(store.service_job_counts().unwrap(), (3, 0));
+    let rec = store.service_job("build-42").unwrap().unwrap();
+    assert_eq!(rec.reused.as_deref(), Some("build-41"));
+    assert_eq!(rec.findings, Some(2));
+}
+
+#[test]
+fn bad_payloads_fail_naming_the_field_and_the_worker_carries_on() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let w = fleet.worker("w1", &["--max-log-bytes", "1000"], None);
+    add(&mut c, "analyze_log", "{not json");
+    add(
+        &mut c,
+        "analyze_log",
+        r#"{"project": "app", "job_id": "no-log"}"#,
+    );
+    add(&mut c, "analyze_log", r#"{"log": ["a"], "job_id": "list"}"#);
+    add(&mut c, "reticulate", r#"{"job_id": "odd"}"#);
+    add(&mut c, "analyze_log", &log_job("big", &"x".repeat(2000)));
+    let _: String = c
+        .xadd("cars:jobs", "*", &[("payload", r#"{"job_id": "untyped"}"#)])
+        .unwrap();
+    add(
+        &mut c,
+        "start_monitoring",
+        r#"{"job_id": "mon", "project_path": "/srv/app"}"#,
+    );
+    add(&mut c, "analyze_log", &log_job("fine", &rust_log(2)));
+    let results = wait_for(&mut c, "cars:results", 8, 30);
+    stop(w);
+
+    let errors: Vec<(&str, &str, &str)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["job_id"].as_str(),
+                r["status"].as_str(),
+                r.get("error").map_or("", |e| e.as_str()),
+            )
+        })
+        .collect();
+    assert!(
+        errors[0].2.starts_with("payload: invalid JSON"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[1], ("no-log", "failed", "payload.log: missing"));
+    assert_eq!(
+        errors[2],
+        ("list", "failed", "payload.log: must be a string")
+    );
+    assert!(
+        errors[3]
+            .2
+            .starts_with("type: unknown job type `reticulate`"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[4]
+            .2
+            .starts_with("payload.log: 2000 bytes, more than"),
+        "{errors:?}"
+    );
+    assert!(errors[5].2.starts_with("type: missing"), "{errors:?}");
+    assert_eq!(errors[5].0, "untyped");
+    assert_eq!(errors[6].1, "not-handled");
+    assert!(errors[6].2.contains("cars serve"), "{errors:?}");
+    assert_eq!(errors[7], ("fine", "ok", ""));
+    assert_eq!(pending(&mut c), 0);
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "slows a job through a hook: run with --features test-hooks"
+)]
+fn sigterm_lets_the_current_job_finish_then_the_worker_exits() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let mut w = fleet.worker("w1", &[], Some(1500));
+    let id = add(&mut c, "analyze_log", &log_job("T1", &rust_log(9)));
+    wait_pending_owner(&mut c, &id);
+    sigterm(&w);
+    let status = w.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let results = stream(&mut c, "cars:results");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["job_id"], "T1");
+    assert_eq!(pending(&mut c), 0);
+    let states: Vec<String> = stream(&mut c, "cars:status")
+        .into_iter()
+        .map(|s| s["state"].clone())
+        .collect();
+    assert_eq!(states, ["started", "job", "stopped"]);
+}
+
+const DEPRECATION: &str = "##[warning]Node.js 16 actions are deprecated. Please update the following actions to use Node.js 20: actions/checkout@v3. For more information see: https://github.blog/changelog/2023-09-22-github-actions-transitioning-from-node-16-to-node-20/.\n";
+
+#[test]
+fn heal_jobs_propose_within_the_allowed_roots_and_the_gates_keep_ci_files() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let wf = "name: build\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v3\n      - run: make build\n";
+    let p = Project::new(&[(".github/workflows/build.yml", wf)]);
+    let allowed = p.root();
+    let w = fleet.worker(
+        "w1",
+        &["--allow-root", allowed.parent().unwrap().to_str().unwrap()],
+        None,
+    );
+    let heal = |path: &Path, extra: serde_json::Value| {
+        let mut j = serde_json::json!({"project_path": path, "log": DEPRECATION});
+        j.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        j.to_string()
+    };
+    add(
+        &mut c,
+        "heal",
+        &heal(&allowed, serde_json::json!({"job_id": "h1"})),
+    );
+    add(
+        &mut c,
+        "heal",
+        &heal(&allowed, serde_json::json!({"job_id": "h2", "apply": true})),
+    );
+    add(
+        &mut c,
+        "heal",
+        &heal(Path::new("/"), serde_json::json!({"job_id": "h3"})),
+    );
+    add(
+        &mut c,
+        "heal",
+        &heal(
+            &allowed,
+            serde_json::json!({"job_id": "h4", "validate": "true"}),
+        ),
+    );
+    let results = wait_for(&mut c, "cars:results", 4, 60);
+    stop(w);
+
+    let outcome =
+        |i: usize| -> serde_json::Value { serde_json::from_str(&results[i]["outcome"]).unwrap() };
+    let h1 = outcome(0);
+    assert_eq!(h1["status"], "ok", "{h1:#}");
+    let patch = &h1["patches"][0];
+    assert_eq!(patch["files"][0], ".github/workflows/build.yml", "{h1:#}");
+    assert_eq!(h1["applied"].as_array().unwrap().len(), 0);
+    // Asked to apply, the auto gate still keeps a log-derived edit of a CI file.
+    let h2 = outcome(1);
+    assert_eq!(h2["status"], "ok", "{h2:#}");
+    assert!(h2["applied"].as_array().unwrap().is_empty(), "{h2:#}");
+    assert_eq!(p.read(".github/workflows/build.yml"), wf);
+    assert_eq!(results[2]["status"], "failed");
+    assert!(
+        results[2]["error"].starts_with("payload.project_path: / is not under any --allow-root"),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(results[3]["status"], "failed");
+    assert!(
+        results[3]["error"].starts_with("payload.validate:"),
+        "{:?}",
+        results[3]
+    );
+}
