@@ -4,6 +4,8 @@
 mod cli;
 mod front;
 mod repl;
+#[cfg(feature = "serve")]
+mod serve;
 mod tui;
 
 use std::process::ExitCode;

@@ -4,6 +4,7 @@
 //! Depends on `analyze` and `fix` for the types it records.
 
 pub mod flaky;
+pub mod overview;
 mod schema;
 
 use crate::analyze::{Analysis, Finding};
