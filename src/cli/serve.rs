@@ -19,7 +19,7 @@ Every write route needs `Authorization: Bearer <token>` (the token from CARS_TOK
 --token-file); without a token the service is read-only. Beyond loopback every route but \
 /health needs it, and cars refuses to start without one. Projects must lie under an \
 --allow-root (symlinks are resolved first). A project's own .cars.toml stays untrusted \
-until `cars trust`. Routes: docs/openapi.yaml; the status page is at /.")]
+until `cars trust`. Routes: docs/openapi.json; the status page is at /.")]
 pub struct ServeArgs {
     /// Address to listen on (port 0: any free port, printed on start)
     #[arg(long, default_value = "127.0.0.1:8003", value_name = "ADDR:PORT")]

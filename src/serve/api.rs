@@ -1,5 +1,5 @@
 //! The REST API of `cars serve` (axum on tokio): JSON in and out, described in
-//! `docs/openapi.yaml`. Safe by default: loopback unless told otherwise, a bearer token
+//! `docs/openapi.json`. Safe by default: loopback unless told otherwise, a bearer token
 //! for every write route (and for every route but `/health` beyond loopback), every
 //! project under an `--allow-root`, bodies size-limited. The engine is synchronous
 //! (SQLite, child processes), so each request's work runs on tokio's blocking pool.
@@ -163,12 +163,20 @@ fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, 
             StatusCode::UNPROCESSABLE_ENTITY
         };
         // Missing and unknown fields are errors of the object, named in the message.
+        let syntax = e.inner().is_syntax() || e.inner().is_eof();
         let named = inner
             .strip_prefix("missing field `")
             .or_else(|| inner.strip_prefix("unknown field `"))
             .and_then(|rest| rest.split('`').next());
         let field = match named {
-            Some(name) if path == "." => name.to_string(),
+            _ if syntax => "body".to_string(),
+            Some(name) if path == "." || path.rsplit('.').next() == Some(name) => {
+                if path == "." {
+                    name.to_string()
+                } else {
+                    path
+                }
+            }
             Some(name) => format!("{path}.{name}"),
             None if path == "." => "body".to_string(),
             None => path,
@@ -289,7 +297,7 @@ fn router(state: Shared) -> Router {
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "no such route; see docs/openapi.yaml",
+                "no such route; see docs/openapi.json",
                 None,
             )
         })
@@ -472,7 +480,7 @@ async fn history(State(st): State<Shared>, Query(q): Params) -> ApiResult {
             else {
                 continue;
             };
-            let Ok(page) = store.events_page(before, limit) else {
+            let Ok(page) = store.events_page(before, limit + 1) else {
                 continue;
             };
             for e in page {
