@@ -56,6 +56,8 @@ fn serve(p: &Project, args: &[&str], token: Option<&str>) -> Server {
     try_serve(p, args, token).expect("cars serve did not start")
 }
 
+// The child is waited for by `Server::drop`, or right here when it exits early.
+#[allow(clippy::zombie_processes)]
 fn try_serve(p: &Project, args: &[&str], token: Option<&str>) -> Result<Server, String> {
     let mut c = cars_command(p);
     c.arg("serve");
