@@ -1344,3 +1344,100 @@ fn the_status_page_renders_in_headless_chromium() {
     );
     let _ = s.stderr.lock().unwrap().len();
 }
+
+#[test]
+fn at_the_auto_gate_an_orchestrator_repairs_unattended_and_a_higher_threshold_makes_it_wait() {
+    if Command::new("ruff").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ruff is missing; .ci/run installs it"
+        );
+        eprintln!("skipped: ruff is not installed");
+        return;
+    }
+    // ruff marks removing an unused import safe: its fixer's patch is at the auto gate.
+    let lint = |p: &Project| {
+        p.write(
+            ".cars.toml",
+            "[[job]]\nname = \"lint\"\ncommand = \"ruff check app.py\"\n",
+        );
+        p.git(&["add", "-A"]);
+        p.git(&["commit", "-qm", "lint job"]);
+        p.cars_ok(&["trust"]);
+    };
+    const APP: &str = "import os\nimport sys\n\nprint(sys.argv)\n";
+    let auto = Project::new(&[("app.py", APP)]);
+    lint(&auto);
+    let s = serve(&auto, &[], Some(TOKEN));
+    let addr = s.addr.clone();
+    let events = std::thread::spawn(move || {
+        read_events(
+            &addr,
+            |t| t.contains("event: outcome"),
+            Duration::from_secs(60),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let root = auto.root().display().to_string();
+    let id = post(&s, "/api/automation/start", &json!({"project_path": root})).json()
+        ["orchestrator_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let status_url = format!("/api/automation/status?orchestrator_id={id}");
+    let status = wait_for(
+        "the repaired lint job to pass",
+        Duration::from_secs(60),
+        || {
+            let st = get(&s, &status_url).json();
+            (st["repairs_done"] == 1 && st["jobs"][0]["passed"] == true).then_some(st)
+        },
+    );
+    assert!(
+        status["pending_approvals"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
+    assert_eq!(auto.read("app.py"), "import sys\n\nprint(sys.argv)\n");
+    let sse = events.join().unwrap();
+    let outcome = sse
+        .lines()
+        .skip_while(|l| *l != "event: outcome")
+        .find_map(|l| l.strip_prefix("data: "))
+        .expect("an outcome event");
+    let outcome: Value = serde_json::from_str(outcome).unwrap();
+    assert_eq!(outcome["detail"]["passed"], true, "{outcome}");
+    assert_eq!(outcome["detail"]["job"], "lint");
+    let m = parse_prometheus(&get(&s, "/metrics").text());
+    assert_eq!(
+        m[&format!("cars_repairs_validated_total{{project={root}}}")],
+        1.0
+    );
+    assert!(
+        m.contains_key(&format!("cars_mttr_seconds{{project={root}}}")),
+        "{m:?}"
+    );
+    drop(s);
+
+    // The same fix with the auto gate raised to 0.95 waits for a person.
+    let strict = Project::new(&[("app.py", APP)]);
+    lint(&strict);
+    let s = serve(&strict, &[], Some(TOKEN));
+    let root = strict.root().display().to_string();
+    let body = json!({"project_path": root, "confidence_threshold": 0.95});
+    let id = post(&s, "/api/automation/start", &body).json()["orchestrator_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pending = wait_for(
+        "the patch to wait for approval",
+        Duration::from_secs(60),
+        || {
+            let st = get(&s, &format!("/api/automation/status?orchestrator_id={id}")).json();
+            st["pending_approvals"]
+                .as_array()
+                .and_then(|a| a.first().cloned())
+        },
+    );
+    assert_eq!(pending["gate"], "approve", "{pending}");
+    assert_eq!(strict.read("app.py"), APP);
+}
