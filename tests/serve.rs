@@ -663,6 +663,15 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<Value>)
     }
 }
 
+/// Starts an orchestrator; returns its id and its status URL.
+fn start_orchestrator(s: &Server, body: &Value) -> (String, String) {
+    let r = post(s, "/api/automation/start", body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["orchestrator_id"].as_str().unwrap().to_string();
+    let url = format!("/api/automation/status?orchestrator_id={id}");
+    (id, url)
+}
+
 #[test]
 fn an_orchestrator_runs_the_jobs_holds_review_patches_for_approval_and_reruns_on_change() {
     let p = project();
@@ -697,17 +706,9 @@ fn an_orchestrator_runs_the_jobs_holds_review_patches_for_approval_and_reruns_on
         )
     });
     std::thread::sleep(Duration::from_millis(300));
-    let started = post(
-        &s,
-        "/api/automation/start",
-        &json!({"project_path": root, "max_concurrent_repairs": 2, "confidence_threshold": 0.95}),
-    );
-    assert_eq!(started.status, 201, "{}", started.text());
-    let id = started.json()["orchestrator_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let status_url = format!("/api/automation/status?orchestrator_id={id}");
+    let body =
+        json!({"project_path": root, "max_concurrent_repairs": 2, "confidence_threshold": 0.95});
+    let (id, status_url) = start_orchestrator(&s, &body);
     // rustc's suggestion is one a person reviews: it waits for an approval.
     let pending = wait_for(
         "a patch waiting for approval",
@@ -1031,6 +1032,7 @@ fn metrics_parse_as_prometheus_text_count_from_the_stores_and_survive_a_restart(
     // The validation still fails on the second typo: a failed repair, rolled back.
     assert_eq!(m[&label("cars_repairs_failed_total", "")], 1.0, "{m:?}");
     assert_eq!(m[&label("cars_analysis_duration_seconds_count", "")], 2.0);
+    assert_eq!(m[&label("cars_repair_duration_seconds_count", "")], 1.0);
     assert_eq!(m["cars_orchestrators_active{}"], 0.0);
     if let Some(r) = &queue {
         for _ in 0..2 {
@@ -1379,12 +1381,7 @@ fn at_the_auto_gate_an_orchestrator_repairs_unattended_and_a_higher_threshold_ma
     });
     std::thread::sleep(Duration::from_millis(300));
     let root = auto.root().display().to_string();
-    let id = post(&s, "/api/automation/start", &json!({"project_path": root})).json()
-        ["orchestrator_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let status_url = format!("/api/automation/status?orchestrator_id={id}");
+    let (_, status_url) = start_orchestrator(&s, &json!({"project_path": root}));
     let status = wait_for(
         "the repaired lint job to pass",
         Duration::from_secs(60),
@@ -1424,15 +1421,12 @@ fn at_the_auto_gate_an_orchestrator_repairs_unattended_and_a_higher_threshold_ma
     let s = serve(&strict, &[], Some(TOKEN));
     let root = strict.root().display().to_string();
     let body = json!({"project_path": root, "confidence_threshold": 0.95});
-    let id = post(&s, "/api/automation/start", &body).json()["orchestrator_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, status_url) = start_orchestrator(&s, &body);
     let pending = wait_for(
         "the patch to wait for approval",
         Duration::from_secs(60),
         || {
-            let st = get(&s, &format!("/api/automation/status?orchestrator_id={id}")).json();
+            let st = get(&s, &status_url).json();
             st["pending_approvals"]
                 .as_array()
                 .and_then(|a| a.first().cloned())

@@ -12,10 +12,10 @@ use std::time::Duration;
 pub const JOBS_STREAM: &str = "cars:jobs";
 
 /// Latency buckets in seconds: analysis is milliseconds to seconds, a repair
-/// (validation runs included) seconds to many minutes.
+/// (validation run included) a fraction of a second to many minutes.
 const ANALYSIS_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 const REPAIR_BUCKETS: &[f64] = &[
-    1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+    0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
 ];
 
 /// What one scrape reads besides the stores.
@@ -323,14 +323,14 @@ pub fn render(stores: &[(String, Overview)], rates: &[cars::learn::Rate], live: 
     w.family(
         "cars_repair_duration_seconds",
         "histogram",
-        "Time from a failed run to its first validated patch.",
+        "Time one repair takes: writing a patch and running its validation.",
     );
     for (p, o) in stores {
         w.histogram(
             "cars_repair_duration_seconds",
             p,
             REPAIR_BUCKETS,
-            &o.repair_ms,
+            &o.apply_ms,
         );
     }
     w.family(

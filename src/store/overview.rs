@@ -32,6 +32,8 @@ pub struct Overview {
     pub detect_ms: Vec<u64>,
     /// Time from a failed session to its first validated patch, in ms.
     pub repair_ms: Vec<u64>,
+    /// How long each finished application took, its validation run included, in ms.
+    pub apply_ms: Vec<u64>,
 }
 
 /// A failed session, for the status page.
@@ -126,6 +128,9 @@ impl Store {
                 "SELECT min(a.finished_at) - s.created_at FROM applications a
                  JOIN patches p ON p.id = a.patch_id JOIN sessions s ON s.id = p.session_id
                  WHERE a.validation_ok = 1 AND a.finished_at IS NOT NULL GROUP BY s.id",
+            )?,
+            apply_ms: column(
+                "SELECT finished_at - started_at FROM applications WHERE finished_at IS NOT NULL",
             )?,
         })
     }
