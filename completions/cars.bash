@@ -73,6 +73,9 @@ _cars() {
             cars,run)
                 cmd="cars__subcmd__run"
                 ;;
+            cars,serve)
+                cmd="cars__subcmd__serve"
+                ;;
             cars,session)
                 cmd="cars__subcmd__session"
                 ;;
@@ -147,6 +150,9 @@ _cars() {
                 ;;
             cars__subcmd__help,run)
                 cmd="cars__subcmd__help__subcmd__run"
+                ;;
+            cars__subcmd__help,serve)
+                cmd="cars__subcmd__help__subcmd__serve"
                 ;;
             cars__subcmd__help,session)
                 cmd="cars__subcmd__help__subcmd__session"
@@ -257,7 +263,7 @@ _cars() {
 
     case "${cmd}" in
         cars)
-            opts="-h -V --store --help --version analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions worker help"
+            opts="-h -V --store --help --version analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules serve completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,7 +551,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help)
-            opts="analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules completions worker help"
+            opts="analyze session run watch list show explain diff label reject patch heal apply rollback history stats export config trust flaky learn rules serve completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -923,6 +929,20 @@ _cars() {
             return 0
             ;;
         cars__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1547,6 +1567,48 @@ _cars() {
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cars__subcmd__serve)
+            opts="-h --listen --redis --token-file --allow-root --webhook --slack-webhook --store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slack-webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -3,27 +3,8 @@
 
 mod common;
 
+use common::typos::{project, COUTN, MAIN};
 use common::{text, Project};
-
-const COUTN: &str = "error[E0425]: cannot find value `coutn` in this scope\n --> src/main.rs:3:20\n  |\n3 |     println!(\"{}\", coutn);\n  |                    ^^^^^\n  |\nhelp: a local variable with a similar name exists\n  |\n3 -     println!(\"{}\", coutn);\n3 +     println!(\"{}\", count);\n  |\n";
-const TOTL: &str = "error[E0425]: cannot find value `totl` in this scope\n --> src/main.rs:9:20\n  |\n9 |     println!(\"{}\", totl);\n  |                    ^^^^\n  |\nhelp: a local variable with a similar name exists\n  |\n9 -     println!(\"{}\", totl);\n9 +     println!(\"{}\", total);\n  |\n";
-const MAIN: &str = "fn main() {\n    let count = 3;\n    println!(\"{}\", coutn);\n    let total = 4;\n    // four\n    // lines\n    // further\n    // down\n    println!(\"{}\", totl);\n}\n";
-
-/// The check fails with rustc's error for each typo still in main.rs. The second
-/// error only shows once the first is fixed (as a compiler stops early), so healing
-/// takes two rounds.
-fn project() -> Project {
-    Project::new(&[
-        ("src/main.rs", MAIN),
-        (
-            "check.sh",
-            "grep -q coutn src/main.rs && { cat coutn.log; exit 1; }\n\
-             grep -q totl src/main.rs && { cat totl.log; exit 1; }\nexit 0\n",
-        ),
-        ("coutn.log", COUTN),
-        ("totl.log", TOTL),
-    ])
-}
 
 #[test]
 fn heal_approving_fixes_errors_round_after_round_and_exits_0() {

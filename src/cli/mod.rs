@@ -14,6 +14,8 @@ mod learn;
 mod patch;
 mod rules;
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 mod session;
 mod trust;
 pub mod watch;
@@ -84,6 +86,9 @@ pub enum Command {
     /// List, check and test the error rules
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Serve the REST API, /metrics, a status page and webhooks for teams and CI
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Handle jobs from a Redis stream: analyze logs, heal projects, as one of many workers
@@ -128,6 +133,8 @@ pub fn run() -> ExitCode {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Learn(cmd) => learn::run(cmd),
         Command::Flaky(args) => flaky::run(args, store),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args, store),
         Command::Completions(args) => completions::run(args),
         #[cfg(feature = "serve")]
         Command::Worker(args) => crate::serve::worker::run(args, store),

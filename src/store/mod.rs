@@ -5,6 +5,7 @@
 
 pub mod flaky;
 pub mod jobs;
+pub mod overview;
 mod schema;
 
 use crate::analyze::{Analysis, Finding};

@@ -183,3 +183,27 @@ impl Project {
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// A project whose `sh check.sh` prints rustc's real error for each typo still in
+/// src/main.rs: the second only once the first is fixed, as a compiler stops early.
+pub mod typos {
+    pub const COUTN: &str = "error[E0425]: cannot find value `coutn` in this scope\n --> src/main.rs:3:20\n  |\n3 |     println!(\"{}\", coutn);\n  |                    ^^^^^\n  |\nhelp: a local variable with a similar name exists\n  |\n3 -     println!(\"{}\", coutn);\n3 +     println!(\"{}\", count);\n  |\n";
+    pub const TOTL: &str = "error[E0425]: cannot find value `totl` in this scope\n --> src/main.rs:9:20\n  |\n9 |     println!(\"{}\", totl);\n  |                    ^^^^\n  |\nhelp: a local variable with a similar name exists\n  |\n9 -     println!(\"{}\", totl);\n9 +     println!(\"{}\", total);\n  |\n";
+    pub const MAIN: &str = "fn main() {\n    let count = 3;\n    println!(\"{}\", coutn);\n    let total = 4;\n    // four\n    // lines\n    // further\n    // down\n    println!(\"{}\", totl);\n}\n";
+
+    /// The check fails with rustc's error for each typo still in main.rs. The second
+    /// error only shows once the first is fixed (as a compiler stops early), so healing
+    /// takes two rounds.
+    pub fn project() -> super::Project {
+        super::Project::new(&[
+            ("src/main.rs", MAIN),
+            (
+                "check.sh",
+                "grep -q coutn src/main.rs && { cat coutn.log; exit 1; }\n\
+                 grep -q totl src/main.rs && { cat totl.log; exit 1; }\nexit 0\n",
+            ),
+            ("coutn.log", COUTN),
+            ("totl.log", TOTL),
+        ])
+    }
+}
