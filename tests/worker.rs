@@ -1,6 +1,7 @@
 //! `cars worker` against a real `redis-server` started on a free loopback port: shared
 //! streams, a worker killed mid-job, poison jobs, idempotency, bad payloads, a
-//! graceful stop and heal jobs under `--allow-root`.
+//! graceful stop, heal jobs under `--allow-root` and monitoring jobs claimed by one
+//! worker of the fleet.
 #![cfg(feature = "serve")]
 
 mod common;
@@ -98,6 +99,19 @@ impl Fleet {
             c.env("CARS_TEST_PAUSE_JOB_MS", ms.to_string());
         }
         c.spawn().unwrap()
+    }
+
+    /// Runs `cars ARGS` in `dir` with the workers' HOME and data dir.
+    fn cars(&self, dir: &Path, args: &[&str]) -> std::process::Output {
+        common::git_env(&mut Command::new(env!("CARGO_BIN_EXE_cars")))
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_DATA_HOME", self.home.path().join("xdg-data"))
+            .env("CARS_DATA_DIR", self.data())
+            .output()
+            .unwrap()
     }
 
     fn store(&self) -> Store {
@@ -463,7 +477,7 @@ fn bad_payloads_fail_naming_the_field_and_the_worker_carries_on() {
     assert!(errors[5].2.starts_with("type: missing"), "{errors:?}");
     assert_eq!(errors[5].0, "untyped");
     assert_eq!(errors[6].1, "not-handled");
-    assert!(errors[6].2.contains("cars serve"), "{errors:?}");
+    assert!(errors[6].2.contains("--allow-root"), "{errors:?}");
     assert_eq!(errors[7], ("fine", "ok", ""));
     assert_eq!(pending(&mut c), 0);
 }
@@ -566,4 +580,123 @@ fn heal_jobs_propose_within_the_allowed_roots_and_the_gates_keep_ci_files() {
         "{:?}",
         results[3]
     );
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+fn wait_until(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn claim(c: &mut redis::Connection, project: &Path) -> Option<serde_json::Value> {
+    let raw: Option<String> = c
+        .hget("cars:jobs:monitors", project.to_str().unwrap())
+        .unwrap();
+    raw.map(|r| serde_json::from_str(&r).unwrap())
+}
+
+#[test]
+fn monitoring_jobs_run_one_orchestrator_per_project_resume_after_a_kill_and_any_worker_stops_it() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let marks = tempfile::tempdir().unwrap();
+    let runs = marks.path().join("runs.txt");
+    let job = format!(
+        "[[job]]\nname = \"check\"\ncommand = \"echo run >> {}\"\n",
+        runs.display()
+    );
+    let p = Project::new(&[(".cars.toml", &job)]);
+    let root = p.root().canonicalize().unwrap();
+    let trusted = fleet.cars(&root, &["trust"]);
+    assert!(trusted.status.success(), "{trusted:?}");
+    let allow = root.parent().unwrap().to_str().unwrap().to_string();
+    let start = |job_id: &str| {
+        serde_json::json!({"job_id": job_id, "project_path": root, "schedule": 1, "auto_fix": false})
+            .to_string()
+    };
+
+    let w1 = fleet.worker("w1", &["--allow-root", &allow], None);
+    add(&mut c, "start_monitoring", &start("m1"));
+    let results = wait_for(&mut c, "cars:results", 1, 30);
+    assert_eq!(results[0]["status"], "ok", "{:?}", results[0]);
+    let outcome: serde_json::Value = serde_json::from_str(&results[0]["outcome"]).unwrap();
+    assert_eq!(outcome["jobs"], serde_json::json!(["check"]), "{outcome}");
+    let first = claim(&mut c, &root).expect("the project is claimed");
+    assert_eq!(first["worker"], "w1");
+    assert_eq!(first["orchestrator_id"], outcome["orchestrator_id"]);
+    // The trusted job runs in the worker's orchestrator, every second.
+    wait_until("the job to run twice", 30, || lines(&runs) >= 2);
+
+    // Killed, the worker comes back under its name and resumes its project.
+    stop(w1);
+    let before = lines(&runs);
+    let w1 = fleet.worker("w1", &["--allow-root", &allow], None);
+    wait_until("the resumed job to run", 30, || lines(&runs) > before + 1);
+    let resumed = claim(&mut c, &root).expect("still claimed");
+    assert_eq!(resumed["worker"], "w1");
+    assert_ne!(resumed["orchestrator_id"], first["orchestrator_id"]);
+
+    // A second start, on whichever worker, leaves one orchestrator.
+    let w2 = fleet.worker("w2", &["--allow-root", &allow], None);
+    add(&mut c, "start_monitoring", &start("m2"));
+    let outside = serde_json::json!({"job_id": "m3", "project_path": "/"}).to_string();
+    add(&mut c, "start_monitoring", &outside);
+    add(
+        &mut c,
+        "stop_monitoring",
+        r#"{"job_id": "s0", "orchestrator_id": "orch-404"}"#,
+    );
+    let results = wait_for(&mut c, "cars:results", 4, 30);
+    let m2 = &results[1];
+    if m2["worker"] == "w1" {
+        assert_eq!(m2["status"], "ok", "{m2:?}");
+        assert!(m2["outcome"].contains("already_running"), "{m2:?}");
+    } else {
+        assert_eq!(m2["status"], "failed", "{m2:?}");
+        assert!(
+            m2["error"].contains("already monitored by worker w1"),
+            "{m2:?}"
+        );
+    }
+    assert_eq!(
+        claim(&mut c, &root).unwrap()["orchestrator_id"],
+        resumed["orchestrator_id"]
+    );
+    assert_eq!(results[2]["status"], "failed");
+    assert!(
+        results[2]["error"].contains("is not under any --allow-root"),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(results[3]["status"], "failed");
+    assert!(
+        results[3]["error"].contains("no project is monitored by orch-404"),
+        "{:?}",
+        results[3]
+    );
+
+    // A stop reaches either worker; the claim goes and the job stops running.
+    let stop_job = serde_json::json!({"job_id": "s1", "project_path": root}).to_string();
+    add(&mut c, "stop_monitoring", &stop_job);
+    let results = wait_for(&mut c, "cars:results", 5, 30);
+    assert_eq!(results[4]["status"], "ok", "{:?}", results[4]);
+    assert!(claim(&mut c, &root).is_none());
+    // The holder stops at its next sweep (2 s); a run under way may still finish.
+    std::thread::sleep(Duration::from_secs(4));
+    let settled = lines(&runs);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        lines(&runs),
+        settled,
+        "the orchestrator kept running after the stop"
+    );
+    stop(w1);
+    stop(w2);
 }

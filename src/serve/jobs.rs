@@ -56,24 +56,14 @@ impl JobKind {
 }
 
 /// Starts and stops the monitoring of a project: the API's orchestrators. A worker
-/// started on its own has none and says so in the job's outcome.
+/// without `--allow-root` has none and says so in the job's outcome.
 pub trait Monitoring {
     /// `Ok(outcome)`, or `Err(None)` when this worker does not handle monitoring,
     /// `Err(Some(why))` when it failed.
     fn start(&self, payload: &Map<String, Value>) -> Result<Value, Option<String>>;
     fn stop(&self, payload: &Map<String, Value>) -> Result<Value, Option<String>>;
-}
-
-/// No orchestrators here: monitoring jobs get a `not-handled` outcome.
-pub struct NoMonitoring;
-
-impl Monitoring for NoMonitoring {
-    fn start(&self, _: &Map<String, Value>) -> Result<Value, Option<String>> {
-        Err(None)
-    }
-    fn stop(&self, _: &Map<String, Value>) -> Result<Value, Option<String>> {
-        Err(None)
-    }
+    /// Called between jobs: lets the monitors catch up with stops other workers took.
+    fn sweep(&self) {}
 }
 
 /// What the handlers may do, fixed when the worker starts.
@@ -282,12 +272,14 @@ fn run_job(
     kind: JobKind,
     payload: &Map<String, Value>,
 ) -> Result<Done, StoreError> {
-    let not_handled = |what: &str| Done {
+    let not_handled = |what: &str| {
+        Done {
         status: JobStatus::NotHandled,
         error: Some(format!(
-            "{what} is handled by the orchestrators of `cars serve`, not by this worker"
+            "{what} needs a worker started with --allow-root DIR (or the orchestrators of `cars serve`)"
         )),
         ..Done::failed(String::new())
+    }
     };
     let from = |r: Result<Value, Option<String>>, what: &str| match r {
         Ok(summary) => Done {
@@ -565,7 +557,7 @@ fn heal(ctx: &Context, payload: &Map<String, Value>) -> Result<Done, String> {
 }
 
 /// The project a job names, canonical, if it lies under an allowed root.
-fn project_under_roots(path: &str, roots: &[PathBuf]) -> Result<PathBuf, String> {
+pub(super) fn project_under_roots(path: &str, roots: &[PathBuf]) -> Result<PathBuf, String> {
     let field = "payload.project_path";
     let canonical = Path::new(path)
         .canonicalize()

@@ -3,13 +3,15 @@
 //!   repair them (orchestrator.rs), `/metrics` (metrics.rs), the HTML status page
 //!   (status.rs) and outcome webhooks (notify.rs);
 //! - `cars worker` on Redis Streams: worker.rs, the loop; queue.rs, the only code that
-//!   speaks Redis to the stream; jobs.rs, payloads and handlers over the engine.
+//!   speaks Redis to the stream; jobs.rs, payloads and handlers over the engine;
+//!   monitors.rs, monitoring jobs: orchestrators in the worker, claimed in Redis.
 //!
 //! Depends on the engine and on `cli` for its flags; no other front end depends on it.
 
 pub mod api;
 pub mod jobs;
 pub mod metrics;
+pub mod monitors;
 pub mod notify;
 pub mod orchestrator;
 pub mod projects;

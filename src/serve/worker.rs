@@ -4,7 +4,8 @@
 //! after its outcome is stored. Reclaims what dead workers left, dead-letters what no
 //! worker could finish, and stops between jobs on SIGTERM or ctrl-c.
 
-use super::jobs::{self, Context as JobContext, Entry, Handled, NoMonitoring};
+use super::jobs::{self, Context as JobContext, Entry, Handled};
+use super::monitors::Monitors;
 use super::queue::{Names, Queue};
 use crate::cli::Outcome;
 use anyhow::Context;
@@ -124,13 +125,15 @@ pub fn run(args: WorkerArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome
                 .with_context(|| format!("--allow-root {}", r.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let monitors = Monitors::new(&args.redis, &args.stream, &args.name, &allow_roots)
+        .with_context(|| format!("--redis {}", args.redis))?;
     let ctx = JobContext {
         matcher: &matcher,
         worker: &args.name,
         allow_roots: &allow_roots,
         allow_validate: args.allow_validate,
         max_log_bytes: args.max_log_bytes,
-        monitoring: &NoMonitoring,
+        monitoring: &monitors,
     };
     let names = Names {
         stream: args.stream.clone(),
@@ -157,7 +160,7 @@ pub fn run(args: WorkerArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome
             stop,
             handled: 0,
         };
-        worker.serve().await
+        worker.serve(&monitors).await
     })?;
     Ok(Outcome::Clean)
 }
@@ -205,7 +208,7 @@ impl Worker<'_, '_> {
         Ok(queue)
     }
 
-    async fn serve(&mut self) -> anyhow::Result<()> {
+    async fn serve(&mut self, monitors: &Monitors) -> anyhow::Result<()> {
         let mut queue = self
             .connect()
             .await
@@ -215,6 +218,19 @@ impl Worker<'_, '_> {
             "cars worker {}: reading {} as group {}",
             self.args.name, self.names.stream, self.names.group
         );
+        if !self.args.allow_root.is_empty() {
+            match monitors.resume() {
+                Ok(0) => {}
+                Ok(n) => eprintln!(
+                    "cars worker {}: resumed monitoring {n} projects",
+                    self.args.name
+                ),
+                Err(e) => eprintln!(
+                    "cars worker {}: cannot resume monitoring: {e}",
+                    self.args.name
+                ),
+            }
+        }
         // Reclaim at start: a restarted worker finds what it, or another, left.
         let mut last_reclaim: Option<Instant> = None;
         while !self.stopping() {
@@ -230,6 +246,7 @@ impl Worker<'_, '_> {
                 }
             }
         }
+        monitors.shutdown();
         let _ = queue.status(&self.status("stopped", None)).await;
         eprintln!(
             "cars worker {}: stopped after {} jobs",
@@ -254,6 +271,7 @@ impl Worker<'_, '_> {
         if batch.is_empty() {
             batch = queue.read_new(1).await?;
         }
+        self.ctx.monitoring.sweep();
         for entry in batch {
             if self.stopping() {
                 // Left pending: another worker reclaims it after --claim-idle.
