@@ -212,7 +212,7 @@ impl<'r> Matcher<'r> {
                 .iter()
                 .any(|m| m.eq_ignore_ascii_case(l))
         });
-        literals.extend(ci::PREFILTER_MARKERS.iter().map(|m| m.to_ascii_lowercase()));
+        literals.extend(ci::MARKER_LITERALS.iter().map(|m| m.to_ascii_lowercase()));
         // A contiguous NFA is quick to build, which matters for start-up; large
         // inputs switch to a DFA (`keywords`).
         let ac = AhoCorasick::builder()
@@ -253,6 +253,12 @@ impl<'r> Matcher<'r> {
     pub fn prepare_large_inputs(&self) {
         self.block_prefilter();
         self.keywords();
+    }
+
+    /// Whether this matcher has met a large block (or was prepared for one): from
+    /// then on every log it analyzes takes the large-input path.
+    pub fn on_large_input_path(&self) -> bool {
+        self.prefilter.get().is_some()
     }
 
     /// The keyword automaton for candidate lines: the DFA once a large block has

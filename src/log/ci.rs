@@ -13,18 +13,6 @@ pub const MARKER_LITERALS: &[&str] = &[
     "##[section]Starting: ",
 ];
 
-/// The same markers as the block prefilter sees them in raw bytes: a Travis command
-/// line is `$ ` at the start of a line or right after the ANSI erase-line `ESC[0K`.
-pub const PREFILTER_MARKERS: &[&str] = &[
-    "##[group]Run ",
-    "section_start:",
-    "[Pipeline] { (",
-    "travis_fold:start:",
-    "\n$ ",
-    "[0K$ ",
-    "##[section]Starting: ",
-];
-
 /// What a line tells about the CI structure around it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepEvent {
