@@ -61,7 +61,9 @@ fi
 if [ ! -s "$REAL" ]; then
     one="$OUT/real-once.log"
     : > "$one"
-    for f in "$SHARED"/corpus/logchunks/logs/*.log.gz; do gzip -dc "$f" >> "$one"; done
+    find "$SHARED/corpus/logchunks/logs" -name '*.log.gz' | sort | while read -r f; do
+        gzip -dc "$f" >> "$one"
+    done
     for _ in 1 2 3 4; do cat "$one"; done > "$REAL.tmp" && mv "$REAL.tmp" "$REAL"
     rm -f "$one"
 fi
@@ -75,7 +77,9 @@ measure() {
     local t
     t=$(mktemp)
     /usr/bin/time -f '%e %U %S %M' -o "$t" "${PIN[@]}" "$@" >/dev/null 2>&1
-    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$t"
+    # GNU time puts "Command exited with non-zero status N" first: cars exits 1 on
+    # findings, so read the last line.
+    tail -n 1 "$t" | awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }'
     rm -f "$t"
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
