@@ -1056,6 +1056,27 @@ fn metrics_parse_as_prometheus_text_count_from_the_stores_and_survive_a_restart(
             assert_eq!(*lag, 2.0);
         }
         assert_eq!(get(&s, "/health").json()["redis"], "up");
+        // A worker on this machine records its outcomes in the service store of the
+        // same data dir; /metrics counts them by type and status.
+        let url = url.as_deref().unwrap();
+        let mut worker = cars_command(&p)
+            .args(["worker", "--redis", url, "--name", "w1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let failed = "cars_worker_jobs_total{type=analyze_log,status=failed}";
+        let seen = wait_for(
+            "the worker's outcomes in /metrics",
+            Duration::from_secs(30),
+            || {
+                let m = parse_prometheus(&get(&s, "/metrics").text());
+                (m.get(failed) == Some(&2.0)).then(|| json!(m.len()))
+            },
+        );
+        assert!(seen.as_u64().unwrap() > 0);
+        let _ = worker.kill();
+        let _ = worker.wait();
     } else {
         eprintln!("redis-server is not installed: the queue figures are not checked");
     }

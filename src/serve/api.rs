@@ -840,6 +840,7 @@ async fn metrics_text(State(st): State<Shared>) -> ApiResult {
                 ("dropped", c.dropped.load(Ordering::Relaxed)),
             ],
             redis: st2.redis.clone(),
+            worker_jobs: metrics::worker_jobs(&cars::config::data_dir().join("service")),
         };
         Ok(metrics::render(&stores, &rates, &live))
     })

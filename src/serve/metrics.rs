@@ -23,6 +23,8 @@ pub struct Live {
     pub orchestrators_active: usize,
     pub notifications: [(&'static str, u64); 3],
     pub redis: Option<String>,
+    /// Outcomes `cars worker` recorded in the service store: (type, status, count).
+    pub worker_jobs: Vec<(String, String, u64)>,
 }
 
 /// One consumer group of the jobs stream.
@@ -97,6 +99,20 @@ fn parse_groups(v: &redis::Value) -> Vec<Group> {
 }
 
 /// Escapes a label value: backslash, double quote and line feed.
+/// The outcomes the workers recorded in the service store at `dir` (the workers'
+/// default, `CARS_DATA_DIR/service`); none when no worker ran on this machine.
+pub fn worker_jobs(dir: &Path) -> Vec<(String, String, u64)> {
+    if !dir.join("cars.db").is_file() {
+        return Vec::new();
+    }
+    cars::store::Store::open(&cars::store::StoreLocation {
+        dir: dir.to_path_buf(),
+        project_root: dir.to_path_buf(),
+    })
+    .and_then(|s| s.service_job_totals())
+    .unwrap_or_default()
+}
+
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -341,6 +357,18 @@ pub fn render(stores: &[(String, Overview)], rates: &[cars::learn::Rate], live: 
     for (result, n) in live.notifications {
         w.sample("cars_notifications_total", &[("result", result)], n as f64);
     }
+    w.family(
+        "cars_worker_jobs_total",
+        "counter",
+        "Stream jobs the workers recorded in the service store, by type and status.",
+    );
+    for (kind, status, n) in &live.worker_jobs {
+        w.sample(
+            "cars_worker_jobs_total",
+            &[("type", kind), ("status", status)],
+            *n as f64,
+        );
+    }
     if let Some(url) = &live.redis {
         w.family(
             "cars_redis_up",
@@ -403,8 +431,13 @@ mod tests {
             orchestrators_active: 0,
             notifications: [("delivered", 0), ("failed", 0), ("dropped", 0)],
             redis: None,
+            worker_jobs: vec![("analyze_log".into(), "ok".into(), 7)],
         };
         let text = render(&[("/srv/a\"b".into(), o)], &[], &live);
+        assert!(
+            text.contains("cars_worker_jobs_total{type=\"analyze_log\",status=\"ok\"} 7"),
+            "{text}"
+        );
         assert!(
             text.contains("cars_jobs_processed_total{project=\"/srv/a\\\"b\"} 0"),
             "{text}"

@@ -194,6 +194,23 @@ impl Store {
         Ok((stands, inserted))
     }
 
+    /// Outcomes recorded per job type and status (`/metrics`), sorted.
+    pub fn service_job_totals(&self) -> Result<Vec<(String, String, u64)>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT kind, status, count(*) FROM service_jobs GROUP BY kind, status ORDER BY kind, status",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
     /// Outcomes recorded, and how many of them repeat a job id (0 unless the unique
     /// key failed). The benchmark and the tests count with it.
     pub fn service_job_counts(&self) -> Result<(u64, u64)> {
@@ -285,6 +302,10 @@ mod tests {
         assert_eq!(stands.status, JobStatus::Ok);
         assert_eq!(stands.outcome, first.outcome);
         assert_eq!(store.service_job_counts().unwrap(), (1, 0));
+        assert_eq!(
+            store.service_job_totals().unwrap(),
+            [("analyze_log".to_string(), "ok".to_string(), 1)]
+        );
         // A second store handle (another worker process) sees the same record.
         let other = open(dir.path());
         assert_eq!(other.service_job("J1").unwrap().unwrap().worker, "w1");
