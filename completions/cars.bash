@@ -1743,7 +1743,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__worker)
-            opts="-v -h --redis --name --group --stream --results --status-stream --dead --claim-idle --max-deliveries --allow-root --allow-validate --max-log-bytes --keep-acked --verbose --store --help"
+            opts="-v -h --redis --name --group --stream --results --results-maxlen --status-stream --dead --claim-idle --max-deliveries --allow-root --allow-validate --max-log-bytes --keep-acked --verbose --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1766,6 +1766,10 @@ _cars() {
                     return 0
                     ;;
                 --results)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --results-maxlen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -229,6 +229,7 @@ complete -c cars -n "__fish_cars_using_subcommand worker" -l name -d 'This worke
 complete -c cars -n "__fish_cars_using_subcommand worker" -l group -d 'The consumer group the workers share' -r
 complete -c cars -n "__fish_cars_using_subcommand worker" -l stream -d 'The job stream' -r
 complete -c cars -n "__fish_cars_using_subcommand worker" -l results -d 'Where outcomes are published' -r
+complete -c cars -n "__fish_cars_using_subcommand worker" -l results-maxlen -d 'Trim the results stream to about this many entries (XADD MAXLEN ~); 0 keeps all' -r
 complete -c cars -n "__fish_cars_using_subcommand worker" -l status-stream -d 'Where the worker publishes its status (started, each job, stopped)' -r
 complete -c cars -n "__fish_cars_using_subcommand worker" -l dead -d 'The dead-letter stream [default: the job stream + ":dead"]' -r
 complete -c cars -n "__fish_cars_using_subcommand worker" -l claim-idle -d 'Reclaim an entry another worker left unacknowledged this long (90, 30s, 500ms, 2m)' -r

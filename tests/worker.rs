@@ -417,6 +417,59 @@ fn the_same_job_or_the_same_log_is_analyzed_once_and_results_name_the_job() {
 }
 
 #[test]
+fn a_job_sent_again_is_answered_with_its_first_result_by_a_worker_on_another_machine() {
+    let redis = Redis::start();
+    // Two machines: each worker has its own data dir, so its own service store.
+    let here = Fleet::new(&redis);
+    let there = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let w1 = here.worker("w1", &[], None);
+    add(&mut c, "analyze_log", &log_job("build-7", &rust_log(3)));
+    wait_for(&mut c, "cars:results", 1, 30);
+    stop(w1);
+    let w2 = there.worker("w2", &[], None);
+    let again = add(&mut c, "analyze_log", &log_job("build-7", &rust_log(3)));
+    add(&mut c, "analyze_log", &log_job("build-8", &rust_log(3)));
+    let results = wait_for(&mut c, "cars:results", 3, 30);
+    stop(w2);
+
+    let (first, second) = (&results[0], &results[1]);
+    assert_eq!(second["job_id"], "build-7");
+    assert_eq!(second["entry_id"], again);
+    assert_eq!(second["answered_by"], "w2");
+    for field in ["worker", "outcome", "findings", "top", "status"] {
+        assert_eq!(first[field], second[field], "{field}");
+    }
+    assert_eq!(first["worker"], "w1");
+    // w2 analyzed only build-8; build-7 stays recorded once, on the first machine.
+    let store = there.store();
+    assert!(store.service_job("build-7").unwrap().is_none());
+    assert_eq!(results[2]["worker"], "w2");
+    assert_eq!(store.service_job_counts().unwrap(), (1, 0));
+    assert_eq!(here.store().service_job_counts().unwrap(), (1, 0));
+}
+
+#[test]
+fn the_results_stream_is_trimmed_to_about_results_maxlen() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let w = fleet.worker("w1", &["--results-maxlen", "10"], None);
+    for i in 0..300 {
+        add(&mut c, "analyze_log", &format!(r#"{{"job_id": "j{i}"}}"#));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fleet.store().service_job_counts().unwrap().0 < 300 {
+        assert!(Instant::now() < deadline, "the worker did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(w);
+    // `MAXLEN ~` trims whole stream nodes (100 entries by default), never to below 10.
+    let len: usize = c.xlen("cars:results").unwrap();
+    assert!((10..=200).contains(&len), "{len} results kept");
+}
+
+#[test]
 fn bad_payloads_fail_naming_the_field_and_the_worker_carries_on() {
     let redis = Redis::start();
     let fleet = Fleet::new(&redis);

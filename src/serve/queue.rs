@@ -17,12 +17,18 @@ pub struct Names {
     pub group: String,
     pub consumer: String,
     pub results: String,
+    /// Trim the results stream to about this many entries (0: never).
+    pub results_maxlen: usize,
     pub status: String,
     pub dead: String,
 }
 
 /// `cars:status` keeps about this many entries: it is a feed, not a record.
 const STATUS_MAXLEN: usize = 10_000;
+/// How long the fleet remembers a finished job id (`<stream>:done:<job id>`): a job
+/// sent again within this time is answered with its first result, by any worker on
+/// any machine, without being handled again.
+const DONE_TTL_SECS: u64 = 7 * 24 * 3600;
 
 pub struct Queue {
     conn: MultiplexedConnection,
@@ -137,22 +143,48 @@ impl Queue {
             .collect())
     }
 
-    /// Publishes a job's result and the worker's status and acknowledges the entry,
-    /// in one MULTI/EXEC: either all of it happens or none (and the entry is
-    /// delivered again, answered from the store).
+    fn done_key(&self, job_id: &str) -> String {
+        format!("{}:done:{job_id}", self.names.stream)
+    }
+
+    /// The result fields a worker (on any machine) published for `job_id`, if the
+    /// fleet still remembers the job.
+    pub async fn done(&mut self, job_id: &str) -> RedisResult<Option<Vec<(String, String)>>> {
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(self.done_key(job_id))
+            .query_async(&mut self.conn)
+            .await?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    /// Publishes a job's result and the worker's status, remembers the job as done
+    /// for the fleet, and acknowledges the entry, in one MULTI/EXEC: either all of
+    /// it happens or none (and the entry is delivered again, answered from the store).
     pub async fn finish(
         &mut self,
         entry_id: &str,
+        job_id: &str,
         result: &[(&str, String)],
         status: &[(&str, String)],
     ) -> RedisResult<()> {
         let mut pipe = redis::pipe();
         pipe.atomic();
-        pipe.cmd("XADD").arg(&self.names.results).arg("*");
+        self.add_result(&mut pipe);
         for (k, v) in result {
             pipe.arg(*k).arg(v);
         }
         pipe.ignore();
+        let fields: Vec<(&str, &str)> = result
+            .iter()
+            .filter(|(k, _)| *k != "entry_id")
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        pipe.cmd("SET")
+            .arg(self.done_key(job_id))
+            .arg(serde_json::to_string(&fields).unwrap_or_default())
+            .arg("EX")
+            .arg(DONE_TTL_SECS)
+            .ignore();
         self.add_status(&mut pipe, status);
         self.ack(&mut pipe, entry_id);
         pipe.query_async::<()>(&mut self.conn).await
@@ -186,7 +218,7 @@ impl Queue {
             pipe.arg(format!("job.{k}")).arg(v.as_slice());
         }
         pipe.ignore();
-        pipe.cmd("XADD").arg(&self.names.results).arg("*");
+        self.add_result(&mut pipe);
         for (k, v) in result {
             pipe.arg(*k).arg(v);
         }
@@ -200,6 +232,15 @@ impl Queue {
         let mut pipe = redis::pipe();
         self.add_status(&mut pipe, status);
         pipe.query_async::<()>(&mut self.conn).await
+    }
+
+    /// Starts the XADD of a result (its fields follow).
+    fn add_result(&self, pipe: &mut redis::Pipeline) {
+        pipe.cmd("XADD").arg(&self.names.results);
+        if self.names.results_maxlen > 0 {
+            pipe.arg("MAXLEN").arg("~").arg(self.names.results_maxlen);
+        }
+        pipe.arg("*");
     }
 
     fn add_status(&self, pipe: &mut redis::Pipeline, status: &[(&str, String)]) {

@@ -59,6 +59,10 @@ pub struct WorkerArgs {
     #[arg(long, default_value = "cars:results", value_name = "KEY")]
     pub results: String,
 
+    /// Trim the results stream to about this many entries (XADD MAXLEN ~); 0 keeps all
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub results_maxlen: usize,
+
     /// Where the worker publishes its status (started, each job, stopped)
     #[arg(
         long = "status-stream",
@@ -140,6 +144,7 @@ pub fn run(args: WorkerArgs, store_dir: Option<&Path>) -> anyhow::Result<Outcome
         group: args.group.clone(),
         consumer: args.name.clone(),
         results: args.results.clone(),
+        results_maxlen: args.results_maxlen,
         status: args.status.clone(),
         dead: args
             .dead
@@ -310,6 +315,25 @@ impl Worker<'_, '_> {
                 .status(&self.status("job", Some((&job_id, "dead"))))
                 .await;
         }
+        let job_id = jobs::job_id(&entry);
+        if !self.recorded(&entry) {
+            // Finished by a worker elsewhere (its own store): answer with its result.
+            if let Some(done) = queue.done(&job_id).await? {
+                let mut result: Vec<(&str, String)> =
+                    done.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                result.push(("entry_id", entry.id.clone()));
+                result.push(("answered_by", self.args.name.clone()));
+                if self.args.verbose {
+                    eprintln!(
+                        "cars worker {}: {job_id} answered with the fleet's earlier result",
+                        self.args.name
+                    );
+                }
+                self.handled += 1;
+                let status = self.status("job", Some((&job_id, "done-before")));
+                return queue.finish(&entry.id, &job_id, &result, &status).await;
+            }
+        }
         test_pause();
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             jobs::handle(&self.ctx, self.store, &entry)
@@ -347,7 +371,9 @@ impl Worker<'_, '_> {
         let result = result_fields(&record);
         self.handled += 1;
         let status = self.status("job", Some((&record.job_id, record.status.as_str())));
-        queue.finish(&entry.id, &result, &status).await
+        queue
+            .finish(&entry.id, &record.job_id, &result, &status)
+            .await
     }
 
     /// Whether the entry's job already has an outcome: then it is answered, not
