@@ -180,6 +180,8 @@ pub struct Matcher<'r> {
     patterns: Vec<String>,
     /// For every prefilter pattern, the rules (indices into `rules.rules`) it triggers.
     pattern_rules: Vec<Vec<u32>>,
+    /// No literal holds a line end, so a literal's hit lies within one line.
+    literals_one_line: bool,
 }
 
 impl<'r> Matcher<'r> {
@@ -225,6 +227,7 @@ impl<'r> Matcher<'r> {
             ac,
             prefilter: std::sync::OnceLock::new(),
             ac_dfa: std::sync::OnceLock::new(),
+            literals_one_line: literals.iter().all(|l| !l.contains('\n')),
             patterns,
             literals,
             pattern_rules,
@@ -434,6 +437,8 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         if !small {
             self.m.block_prefilter().load(&mut self.scan, block);
         }
+        let exact_hits =
+            self.m.literals_one_line && (small || self.m.block_prefilter().hits_are_literals());
         while pos < block.len() {
             let line_start;
             if self.open.is_some() {
@@ -467,8 +472,12 @@ impl<'m, 'r> Analyzer<'m, 'r> {
                 .map(|i| line_start + i + 1)
                 .unwrap_or(block.len());
             // The prefilter's anchors are looser than the keywords; a line holding no
-            // keyword or marker at all is only counted.
-            if self.open.is_none() && !self.m.keywords().is_match(&block[line_start..line_end]) {
+            // keyword or marker at all is only counted. A hit of the keyword automaton
+            // itself needs no second look: no literal spans a line end.
+            if self.open.is_none()
+                && !exact_hits
+                && !self.m.keywords().is_match(&block[line_start..line_end])
+            {
                 self.line_no += 1;
                 pos = line_end;
                 continue;

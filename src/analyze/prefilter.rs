@@ -104,6 +104,12 @@ impl Prefilter {
         }
     }
 
+    /// Whether a hit is the start of a literal itself (the automaton), rather than of
+    /// an anchor that a literal contains (a hit line may then hold no literal).
+    pub fn hits_are_literals(&self) -> bool {
+        matches!(self, Prefilter::Automaton(_))
+    }
+
     pub fn kind(&self) -> String {
         match self {
             Prefilter::Anchored(searchers) => format!("{} Teddy searcher(s)", searchers.len()),
