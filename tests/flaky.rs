@@ -61,6 +61,16 @@ fn rerun_tells_the_flaky_test_from_the_real_failure() {
     p.cars(&["run", PYTEST]);
     let listed = p.cars_ok(&["export", "--format", "json"]);
     let findings: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let marked: Vec<&serde_json::Value> = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("flaky").is_some())
+        .collect();
+    assert_eq!(marked.len(), 1, "{findings:#}");
+    assert!(marked[0]["test"].as_str().unwrap().ends_with("test_flip"));
+    assert_eq!(marked[0]["flaky"]["why"], "intermittent", "{:#}", marked[0]);
+    assert!(marked[0]["flaky"]["runs"].as_u64().unwrap() >= 2);
     let tests: Vec<(String, String)> = findings["findings"]
         .as_array()
         .unwrap()

@@ -62,6 +62,9 @@ pub struct Finding {
     pub fingerprint: String,
     pub occurrences: u64,
     pub explanation: String,
+    /// Set when the store knows this test fails this way only some of the time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flaky: Option<FlakyMark>,
     /// The cleaned log lines of the finding (at most `MAX_EXCERPT`), for reports.
     #[serde(skip)]
     pub excerpt: Vec<String>,
@@ -72,6 +75,16 @@ pub struct Finding {
     /// for fix templates.
     #[serde(skip)]
     pub captures: BTreeMap<String, String>,
+}
+
+/// Why a finding is taken for a flaky test's: the same test failed with the same
+/// fingerprint, and passed, on one tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlakyMark {
+    pub failures: u64,
+    pub runs: u64,
+    /// `timeout`, `network` (what the failure itself says) or `intermittent`.
+    pub why: String,
 }
 
 /// The result of analyzing one log.

@@ -287,6 +287,7 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
         fingerprint,
         occurrences: c.occurrences,
         explanation,
+        flaky: None,
         excerpt: c.excerpt,
         consequence,
         captures: c.captures,

@@ -166,7 +166,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 Some(loc) => source_location(report, loc),
                 None => log_location(report, f),
             };
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": rule_index[f.rule.as_str()],
                 "level": level(f.level),
@@ -179,7 +179,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "logLines": f.log_lines, "step": f.step, "test": f.test,
                     "occurrences": f.occurrences,
                 },
-            })
+            });
+            if let Some(flaky) = &f.flaky {
+                result["properties"]["flaky"] = json!(flaky);
+            }
+            result
         })
         .collect();
     let mut driver = json!({

@@ -111,8 +111,9 @@ impl Approve {
 pub type AutoSelection = (Vec<StoredPatch>, Vec<(String, String)>);
 
 /// Marks the findings of known flaky tests (the same test failing the same way, on a
-/// tree where it also passed): the message and category reason say so, and they rank
-/// below every other finding.
+/// tree where it also passed): `flaky` says so with the counts and why (a timeout or
+/// a network error in the failure itself, else intermittent), the message and category
+/// reason repeat it, and they rank below every other finding.
 pub fn mark_flaky(store: &Store, mut analysis: Analysis) -> Analysis {
     let Ok(flaky) = store.flaky() else {
         return analysis;
@@ -129,28 +130,59 @@ pub fn mark_flaky(store: &Store, mut analysis: Analysis) -> Analysis {
         else {
             continue;
         };
+        let why = flaky_why(f);
         let record = format!(
-            "known flaky: failed {} of {} runs on one tree",
+            "known flaky ({why}): failed {} of {} runs on one tree",
             known.failures, known.runs
         );
         f.message = format!("{} [{record}]", f.message);
         f.category_reason = Some(match &f.category_reason {
-            Some(why) => format!("{record}; {why}"),
+            Some(reason) => format!("{record}; {reason}"),
             None => record,
+        });
+        f.flaky = Some(crate::analyze::FlakyMark {
+            failures: known.failures,
+            runs: known.runs,
+            why: why.to_string(),
         });
         any = true;
     }
     if any {
         // Stable: real causes first, in their order, then the flaky ones.
-        analysis
-            .findings
-            .sort_by_key(|f| f.message.ends_with("runs on one tree]"));
+        analysis.findings.sort_by_key(|f| f.flaky.is_some());
         for (i, f) in analysis.findings.iter_mut().enumerate() {
             f.rank = i + 1;
             f.id = format!("E{}", i + 1);
         }
     }
     analysis
+}
+
+/// What the failure of a flaky test says about why it comes and goes.
+fn flaky_why(f: &crate::analyze::Finding) -> &'static str {
+    use crate::rules::model::Category;
+    let text = format!("{} {}", f.message, f.excerpt.join("\n")).to_ascii_lowercase();
+    if matches!(f.category, Category::Timeout)
+        || ["timed out", "timeout", "deadline exceeded"]
+            .iter()
+            .any(|w| text.contains(w))
+    {
+        "timeout"
+    } else if matches!(f.category, Category::Network)
+        || [
+            "connection refused",
+            "connection reset",
+            "econnrefused",
+            "name resolution",
+            "network is unreachable",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        "network"
+    } else {
+        "intermittent"
+    }
 }
 
 /// Records a run's test outcomes, so flaky tests are found across runs.
@@ -564,5 +596,38 @@ impl Session {
     /// The store's directory (for the REPL history).
     pub fn dir(&self) -> PathBuf {
         self.store.dir().to_path_buf()
+    }
+}
+
+#[cfg(test)]
+mod flaky_tests {
+    use super::flaky_why;
+
+    fn finding(category: &str, message: &str) -> crate::analyze::Finding {
+        serde_json::from_value(serde_json::json!({
+            "id": "E1", "rank": 1, "level": "error", "category": category,
+            "severity": "high", "confidence": 0.8, "tool": "pytest", "rule": "python.pytest",
+            "message": message, "location": null, "test": "tests/t.py::test_x",
+            "log_lines": {"start": 1, "end": 1}, "step": null, "fingerprint": "f",
+            "occurrences": 1, "explanation": ""
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_flaky_failure_says_why_from_its_own_text_or_category() {
+        assert_eq!(
+            flaky_why(&finding("test", "Timeout of 2000ms exceeded")),
+            "timeout"
+        );
+        assert_eq!(flaky_why(&finding("timeout", "test_x hung")), "timeout");
+        assert_eq!(
+            flaky_why(&finding(
+                "test",
+                "ConnectionError: [Errno 111] Connection refused"
+            )),
+            "network"
+        );
+        assert_eq!(flaky_why(&finding("test", "assert 1 == 2")), "intermittent");
     }
 }
