@@ -132,12 +132,28 @@ pub fn fallback_category_with(
     model: &crate::learn::classifier::Classifier,
     text: &str,
 ) -> Category {
-    match classify(text) {
-        Category::Unknown => match model.classify(text) {
-            Some((c, p)) if p >= 0.5 => c,
-            _ => Category::Unknown,
-        },
-        c => c,
+    fallback_guess_with(model, text).map_or(Category::Unknown, |(c, _)| c)
+}
+
+/// `fallback_category` with what decided it: the cue word, or the model's probability.
+pub fn fallback_guess(text: &str) -> Option<(Category, String)> {
+    fallback_guess_with(crate::learn::classifier::Classifier::current(), text)
+}
+
+fn fallback_guess_with(
+    model: &crate::learn::classifier::Classifier,
+    text: &str,
+) -> Option<(Category, String)> {
+    let lower = text.to_ascii_lowercase();
+    if let Some((cat, cue)) = CUES
+        .iter()
+        .find_map(|(cat, cues)| cues.iter().find(|c| lower.contains(*c)).map(|c| (*cat, *c)))
+    {
+        return Some((cat, format!("cue word `{}`", cue.trim())));
+    }
+    match model.classify(text) {
+        Some((c, p)) if p >= 0.5 => Some((c, format!("naive Bayes, p = {p:.2}"))),
+        _ => None,
     }
 }
 

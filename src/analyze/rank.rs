@@ -254,14 +254,25 @@ fn to_finding(rules: &RuleSet, c: Candidate, step: Option<&Step>, any_failed: bo
         // Only generic words matched: the fallback classifier (cue words, then the
         // naive-Bayes model) proposes a category from the block's text.
         None if category == Category::Unknown && rule.is_some() => {
-            let text = c.excerpt.join("\n");
-            match super::classify::fallback_category(&text) {
-                Category::Unknown => (category, None),
-                guess => (
+            match super::classify::fallback_guess(&c.excerpt.join("\n")) {
+                None => (category, None),
+                Some((guess, why)) => (
                     guess,
-                    Some("no rule names it: the fallback classifier's guess".to_string()),
+                    Some(format!(
+                        "no rule names it: the fallback classifier's guess ({why})"
+                    )),
                 ),
             }
+        }
+        // The failure-context fallback was categorized from its line when it was made.
+        None if rule.is_none() => {
+            let why = c
+                .captures
+                .get("message")
+                .and_then(|m| super::classify::fallback_guess(m))
+                .filter(|(guess, _)| *guess == category)
+                .map(|(_, why)| format!("the fallback classifier's guess ({why})"));
+            (category, why)
         }
         None => (category, None),
     };

@@ -116,6 +116,9 @@ pub fn write_explain(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
             ""
         }
     )?;
+    if let Some(why) = &f.category_reason {
+        writeln!(out, "Category {} because: {why}.", f.category)?;
+    }
     if f.occurrences > 1 {
         writeln!(out, "Seen {} times in the log.", f.occurrences)?;
     }
