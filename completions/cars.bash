@@ -281,7 +281,7 @@ _cars() {
             return 0
             ;;
         cars__subcmd__analyze)
-            opts="-f -o -h --format --baseline --min-confidence --category --top --rules --output --no-save --command --store --help"
+            opts="-f -o -h --format --baseline --min-confidence --category --top --rules --output --no-save --command --threads --store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +324,10 @@ _cars() {
                     return 0
                     ;;
                 --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

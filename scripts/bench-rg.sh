@@ -9,6 +9,9 @@
 # (user+sys) and peak RSS are printed with the rg/cars ratio (on CPU time: on a shared
 # machine the pinned process's CPU time is the fair one-core figure).
 #
+# With a cars that has --threads, the one-core rows pass --threads 1 and a last
+# section runs all cores.
+#
 # Usage: scripts/bench-rg.sh [--runs 5] [--size-mib 1024] [--no-build]
 #   env: CARS_BIN=path   benchmark this binary instead of target/release/cars
 #        RG=path         the ripgrep to compare with (default: rg on PATH)
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
         --runs) RUNS=$2; shift 2 ;;
         --size-mib) SIZE_MIB=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "bench-rg.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -71,6 +74,14 @@ printf 'Run tests\nerror: could not compile `app` due to previous error\nProcess
 
 PIN=()
 if have taskset && taskset -c 0 true 2>/dev/null; then PIN=(taskset -c 0); fi
+# The one-core figures run cars on one thread; a cars that has --threads also gets a
+# row with all cores (wall time, unpinned).
+ONE=()
+THREADED=0
+if "$CARS" analyze --help 2>/dev/null | grep -q -- '--threads'; then
+    ONE=(--threads 1)
+    THREADED=$(nproc 2>/dev/null || echo 1)
+fi
 
 # measure CMD...: prints "wall cpu rss_kib" of one run
 measure() {
@@ -89,7 +100,7 @@ bench() {
     local name=$1 file=$2 i c r
     local cw=() cc=() cm=() rw=() rc=() rm_=()
     for ((i = 0; i < RUNS; i++)); do
-        read -r a b m < <(measure "$CARS" analyze "$file" --format json)
+        read -r a b m < <(measure "$CARS" analyze "$file" --format json "${ONE[@]}")
         cw+=("$a"); cc+=("$b"); cm+=("$m")
         read -r a b m < <(measure "$RG" --no-mmap -c -f "$PATTERNS" "$file")
         rw+=("$a"); rc+=("$b"); rm_+=("$m")
@@ -127,8 +138,26 @@ echo "| input | cars analyze (full rules) | rg --no-mmap -c -f patterns.txt | rg
 echo "|---|---|---|---|"
 bench "generated CI log" "$BIG"
 bench "real Travis logs (logchunks dev x4)" "$REAL"
-cs=$(startup "$CARS" analyze "$TINY" --format json)
+cs=$(startup "$CARS" analyze "$TINY" --format json "${ONE[@]}")
 rs=$(startup "$RG" --no-mmap -c -f "$PATTERNS" "$TINY")
-read -r _ _ tm < <(measure "$CARS" analyze "$TINY" --format json)
+read -r _ _ tm < <(measure "$CARS" analyze "$TINY" --format json "${ONE[@]}")
 awk -v c="$cs" -v r="$rs" -v m="$tm" 'BEGIN {
     printf "| a 3-line log (start-up, median of 30) | %.1f ms wall, %.1f MiB | %.1f ms | %.2f (wall) |\n", c, m / 1024, r, r / c }'
+
+if [ "$THREADED" -gt 1 ]; then
+    echo
+    echo "cars --threads $THREADED (not pinned), wall time, medians of $RUNS:"
+    for f in "$BIG" "$REAL"; do
+        walls=()
+        for ((i = 0; i < RUNS; i++)); do
+            t=$(mktemp)
+            /usr/bin/time -f '%e %M' -o "$t" "$CARS" analyze "$f" --format json --threads "$THREADED" >/dev/null 2>&1
+            walls+=("$(tail -n 1 "$t")")
+            rm -f "$t"
+        done
+        w=$(printf '%s\n' "${walls[@]}" | awk '{ print $1 }' | median)
+        m=$(printf '%s\n' "${walls[@]}" | awk '{ print $2 }' | median)
+        awk -v n="$(basename "$f")" -v w="$w" -v m="$m" -v b="$(stat -c %s "$f")" 'BEGIN {
+            printf "  %s: %.2f s wall, %.2f GiB/s, %.1f MiB\n", n, w, b / 1073741824 / w, m / 1024 }'
+    done
+fi

@@ -303,6 +303,80 @@ impl<'r> Matcher<'r> {
         Ok(analyzer.finish())
     }
 
+    /// `analyze` on `threads` threads: one reads, `threads - 1` scan blocks with the
+    /// block prefilter (round robin, so blocks come back in order), and this one
+    /// analyzes each block's candidate lines. The scan is half the work on large logs.
+    /// Findings are exactly `analyze`'s: the same lines are candidates, in the same
+    /// order, and everything with state runs on one thread.
+    pub fn analyze_threaded(
+        &self,
+        input: LogInput,
+        opts: &Options,
+        threads: usize,
+    ) -> Result<Analysis, InputError> {
+        if threads < 2 {
+            return self.analyze(input, opts);
+        }
+        self.prepare_large_inputs();
+        let scanners = threads - 1;
+        let mut analyzer = Analyzer::new(self, opts, input.name.clone());
+        std::thread::scope(|s| {
+            let mut to_scan = Vec::with_capacity(scanners);
+            let mut scanned = Vec::with_capacity(scanners);
+            for _ in 0..scanners {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+                let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+                s.spawn(move || {
+                    let mut scan = prefilter::Scan::default();
+                    for block in rx {
+                        let hits = self.candidate_hits(&mut scan, &block);
+                        if done_tx.send((block, hits)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                to_scan.push(tx);
+                scanned.push(done_rx);
+            }
+            let reader = s.spawn(move || {
+                let mut i = 0;
+                input.for_each_block(|block| {
+                    // A scanner only hangs up when it panicked; the scope re-raises it.
+                    let _ = to_scan[i % scanners].send(block.to_vec());
+                    i += 1;
+                    Ok(())
+                })
+            });
+            let mut i = 0;
+            while let Ok((block, hits)) = scanned[i % scanners].recv() {
+                analyzer.feed_scanned(&block, &hits);
+                i += 1;
+            }
+            reader.join().expect("the reading thread panicked")
+        })?;
+        Ok(analyzer.finish())
+    }
+
+    /// Where the block prefilter hits `block`: one position in each line that holds
+    /// a hit, found the way `Analyzer::feed` looks (from a line's end to the next hit).
+    fn candidate_hits(&self, scan: &mut prefilter::Scan, block: &[u8]) -> Vec<usize> {
+        let pf = self.block_prefilter();
+        pf.load(scan, block);
+        let mut hits = Vec::new();
+        let mut pos = 0;
+        while let Some(hit) = pf.next_hit(scan, block, pos) {
+            hits.push(hit);
+            pos = match memchr::memchr(b'\n', &block[hit..]) {
+                Some(i) => hit + i + 1,
+                None => break,
+            };
+            if pos >= block.len() {
+                break;
+            }
+        }
+        hits
+    }
+
     /// Reads a passing run's log into a baseline.
     pub fn baseline(&self, input: LogInput) -> Result<Baseline, InputError> {
         let opts = Options::default();
@@ -445,19 +519,37 @@ impl<'m, 'r> Analyzer<'m, 'r> {
 
     /// Feeds a block that ends at a line end (or at the end of the input).
     pub fn feed(&mut self, block: &[u8]) {
+        self.feed_with(block, None);
+    }
+
+    /// `feed` for a block whose prefilter hits another thread found
+    /// (`Matcher::candidate_hits`): the same findings, without the scan.
+    fn feed_scanned(&mut self, block: &[u8], hits: &[usize]) {
+        self.feed_with(block, Some(hits));
+    }
+
+    fn feed_with(&mut self, block: &[u8], scanned: Option<&[usize]>) {
         let mut pos = 0;
-        let small = block.len() < SMALL_BLOCK && self.m.prefilter.get().is_none();
-        if !small {
+        let small =
+            scanned.is_none() && block.len() < SMALL_BLOCK && self.m.prefilter.get().is_none();
+        if !small && scanned.is_none() {
             self.m.block_prefilter().load(&mut self.scan, block);
         }
         let exact_hits =
             self.m.literals_one_line && (small || self.m.block_prefilter().hits_are_literals());
+        let mut next = 0;
         while pos < block.len() {
             let line_start;
             if self.open.is_some() {
                 line_start = pos;
             } else {
-                let hit = if small {
+                let hit = if let Some(hits) = scanned {
+                    // The first hit at or after `pos`, as `next_hit` would find it.
+                    while hits.get(next).is_some_and(|&h| h < pos) {
+                        next += 1;
+                    }
+                    hits.get(next).copied()
+                } else if small {
                     self.m
                         .ac
                         .find(aho_corasick::Input::new(block).span(pos..block.len()))

@@ -87,6 +87,27 @@ pub struct AnalyzeArgs {
     /// The command that produced the log; `cars apply` re-runs it to validate a fix
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
+
+    /// Threads for a large log: one reads, N-1 scan blocks, one analyzes; the findings
+    /// are the same as on one thread [default: all cores for a file over 8 MiB, else 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+/// Inputs at least this large get all cores unless `--threads` says otherwise.
+const THREADS_FROM_BYTES: u64 = 8 << 20;
+
+fn threads_for(args: &AnalyzeArgs) -> usize {
+    if let Some(n) = args.threads {
+        return n as usize;
+    }
+    let large = args.log != "-"
+        && std::fs::metadata(&args.log).is_ok_and(|m| m.len() >= THREADS_FROM_BYTES);
+    if large {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    }
 }
 
 fn parse_probability(s: &str) -> Result<f64, String> {
@@ -113,7 +134,7 @@ pub fn run(args: AnalyzeArgs, store_dir: Option<&std::path::Path>) -> anyhow::Re
         opts.baseline = Some(matcher.baseline(input)?);
     }
     let input = LogInput::open(&Source::parse(&args.log))?;
-    let analysis = matcher.analyze(input, &opts)?;
+    let analysis = matcher.analyze_threaded(input, &opts, threads_for(&args))?;
     if !args.no_save {
         let analysis_ms = started.elapsed().as_millis() as u64;
         // A whole-log analysis has all its findings when it ends.
