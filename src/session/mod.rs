@@ -130,21 +130,12 @@ pub fn mark_flaky(store: &Store, mut analysis: Analysis) -> Analysis {
         else {
             continue;
         };
-        let why = flaky_why(f);
-        let record = format!(
-            "known flaky ({why}): failed {} of {} runs on one tree",
-            known.failures, known.runs
-        );
-        f.message = format!("{} [{record}]", f.message);
-        f.category_reason = Some(match &f.category_reason {
-            Some(reason) => format!("{record}; {reason}"),
-            None => record,
-        });
-        f.flaky = Some(crate::analyze::FlakyMark {
+        let mark = crate::analyze::FlakyMark {
             failures: known.failures,
             runs: known.runs,
-            why: why.to_string(),
-        });
+            why: flaky_why(f).to_string(),
+        };
+        apply_flaky_mark(f, mark);
         any = true;
     }
     if any {
@@ -156,6 +147,21 @@ pub fn mark_flaky(store: &Store, mut analysis: Analysis) -> Analysis {
         }
     }
     analysis
+}
+
+/// Marks one finding as a known flaky test's: `flaky`, and a note on its message and
+/// category reason. The TUI marks the findings it shows with this too.
+pub fn apply_flaky_mark(f: &mut crate::analyze::Finding, mark: crate::analyze::FlakyMark) {
+    let record = format!(
+        "known flaky ({}): failed {} of {} runs on one tree",
+        mark.why, mark.failures, mark.runs
+    );
+    f.message = format!("{} [{record}]", f.message);
+    f.category_reason = Some(match &f.category_reason {
+        Some(reason) => format!("{record}; {reason}"),
+        None => record,
+    });
+    f.flaky = Some(mark);
 }
 
 /// What the failure of a flaky test says about why it comes and goes.

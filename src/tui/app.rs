@@ -27,11 +27,13 @@ pub enum Action {
     },
     /// Time passed: refresh live findings and the elapsed clock.
     Tick,
-    /// A finished run was recorded as a store session.
+    /// A finished run was recorded as a store session; `flaky` are the known flaky
+    /// tests among its findings (by fingerprint).
     Recorded {
         project: usize,
         job: usize,
         session: i64,
+        flaky: Vec<(String, cars::analyze::FlakyMark)>,
     },
     /// Patches proposed for a finding, or why none.
     Proposed {
@@ -367,9 +369,19 @@ impl<'m> App<'m> {
                 project,
                 job,
                 session,
+                flaky,
             } => {
                 if let Some(j) = self.job_mut(project, job) {
                     j.session = Some(session);
+                    // Marked where they are: the list does not move under the cursor.
+                    for f in &mut j.findings {
+                        if f.flaky.is_some() {
+                            continue;
+                        }
+                        if let Some((_, mark)) = flaky.iter().find(|(fp, _)| *fp == f.fingerprint) {
+                            cars::session::apply_flaky_mark(f, mark.clone());
+                        }
+                    }
                 }
                 Vec::new()
             }

@@ -166,13 +166,19 @@ impl Executor {
                 };
                 self.off_thread(project, move |store| {
                     let session = store.record_session(&analysis.0, &meta)?;
-                    // Every run feeds the flaky-test record (findings are shown as
-                    // the run produced them; `cars flaky` lists what it found).
+                    // Every run feeds the flaky-test record, and the findings of
+                    // tests it knows to be flaky are marked on screen.
                     cars::session::record_test_run(store, session, &command, success, &analysis.0)?;
+                    let flaky = cars::session::mark_flaky(store, analysis.0)
+                        .findings
+                        .into_iter()
+                        .filter_map(|f| Some((f.fingerprint, f.flaky?)))
+                        .collect();
                     Ok(Action::Recorded {
                         project,
                         job,
                         session,
+                        flaky,
                     })
                 });
             }

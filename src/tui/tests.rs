@@ -699,3 +699,47 @@ fn the_tui_takes_the_cli_and_repl_gate_decision_band_by_band() {
         }
     }
 }
+
+#[test]
+fn findings_of_known_flaky_tests_are_marked_where_they_stand() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let projects = vec![("p".to_string(), dir.path().to_path_buf(), vec![job()])];
+    let mut app = App::new(&matcher, &opts, projects, 1000, false);
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+    let before: Vec<String> = app.job().findings.iter().map(|f| f.id.clone()).collect();
+    assert!(before.len() >= 2, "{before:?}");
+    let second = app.job().findings[1].fingerprint.clone();
+    let mark = cars::analyze::FlakyMark {
+        failures: 2,
+        runs: 5,
+        why: "timeout".into(),
+    };
+    let session = app.job().session.unwrap();
+    assert!(app
+        .update(Action::Recorded {
+            project: 0,
+            job: 0,
+            session,
+            flaky: vec![(second.clone(), mark.clone())],
+        })
+        .is_empty());
+    let after: Vec<String> = app.job().findings.iter().map(|f| f.id.clone()).collect();
+    assert_eq!(before, after, "the list keeps its order");
+    let f = &app.job().findings[1];
+    assert_eq!(f.flaky.as_ref(), Some(&mark));
+    assert!(
+        f.message
+            .ends_with("[known flaky (timeout): failed 2 of 5 runs on one tree]"),
+        "{}",
+        f.message
+    );
+    assert!(app.job().findings[0].flaky.is_none());
+    // The detail pane of the marked finding says so.
+    assert!(app.update(key('j')).is_empty());
+    let shown = screen(&app, 160, 40);
+    assert!(shown.contains("failed 2 of 5 runs on one tree"), "{shown}");
+}
