@@ -753,3 +753,30 @@ fn monitoring_jobs_run_one_orchestrator_per_project_resume_after_a_kill_and_any_
     stop(w1);
     stop(w2);
 }
+
+#[test]
+fn a_claimed_project_that_is_gone_when_its_worker_restarts_is_released() {
+    let redis = Redis::start();
+    let fleet = Fleet::new(&redis);
+    let mut c = redis.conn();
+    let p = Project::new(&[(
+        ".cars.toml",
+        "[[job]]\nname = \"check\"\ncommand = \"true\"\n",
+    )]);
+    let root = p.root().canonicalize().unwrap();
+    assert!(fleet.cars(&root, &["trust"]).status.success());
+    let allow = root.parent().unwrap().to_str().unwrap().to_string();
+    let w = fleet.worker("w1", &["--allow-root", &allow], None);
+    let start = serde_json::json!({"job_id": "m1", "project_path": root, "schedule": 60});
+    add(&mut c, "start_monitoring", &start.to_string());
+    let results = wait_for(&mut c, "cars:results", 1, 30);
+    assert_eq!(results[0]["status"], "ok", "{:?}", results[0]);
+    assert!(claim(&mut c, &root).is_some());
+    stop(w);
+    std::fs::remove_file(root.join(".cars.toml")).unwrap();
+    let w = fleet.worker("w1", &["--allow-root", &allow], None);
+    wait_until("the claim to be released", 30, || {
+        claim(&mut c, &root).is_none()
+    });
+    stop(w);
+}

@@ -126,10 +126,14 @@ impl Monitors {
                     self.redis(|c| c.hset::<_, _, _, ()>(&self.key, &project, &text))?;
                     resumed += 1;
                 }
-                Err(e) => eprintln!(
-                    "cars worker {}: cannot resume monitoring {project}: {e}",
-                    self.worker
-                ),
+                Err(e) => {
+                    // Gone or broken: release it rather than hold it for nobody.
+                    eprintln!(
+                        "cars worker {}: cannot resume monitoring {project}: {e}; claim released",
+                        self.worker
+                    );
+                    self.redis(|c| c.hdel::<_, _, ()>(&self.key, &project))?;
+                }
             }
         }
         Ok(resumed)
