@@ -434,6 +434,20 @@ fn npm_install_404_is_a_dependency_error_naming_the_package() {
     );
 }
 
+#[test]
+fn a_failed_npm_script_is_explained_by_its_own_output_above_npms_error_paragraph() {
+    // No rule knows the script's message: the failure-context fallback looks above
+    // npm's own `npm error` paragraph (a consequence) for it.
+    check(
+        "npm/workspace_build.log",
+        Expect {
+            message: Some("unable to read the source map styles.css.map"),
+            step: &["Run npm run build --workspaces"],
+            ..Expect::default()
+        },
+    );
+}
+
 // ---------------------------------------------------------------- C / make
 
 #[test]

@@ -482,6 +482,10 @@ pub struct Analyzer<'m, 'r> {
     failures: Vec<Failure>,
     /// The last lines of the previous block, for looking back across a block edge.
     prev_tail: Vec<u8>,
+    /// Line ranges of the latest summary blocks (a rule's consequence or failure
+    /// marker, e.g. npm's `npm ERR!` paragraph): the failure-context fallback looks
+    /// past them, not into them.
+    summary_spans: std::collections::VecDeque<(u64, u64)>,
     collect_baseline: Option<HashSet<u64>>,
     excerpt_bytes: usize,
     /// The last header lookup: (rule, line number, captures). The next row of the
@@ -505,6 +509,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             by_fingerprint: HashMap::new(),
             failures: Vec::new(),
             prev_tail: Vec::new(),
+            summary_spans: std::collections::VecDeque::new(),
             collect_baseline: None,
             excerpt_bytes: 0,
             last_header: None,
@@ -767,6 +772,16 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     }
 
     fn push(&mut self, mut cand: Candidate) {
+        if cand.rule.is_some_and(|r| {
+            let s = &self.m.rules.rules[r as usize].spec;
+            s.consequence || s.marks_failure
+        }) {
+            // Only the last few matter: the fallback looks back LOOKBACK_LINES.
+            if self.summary_spans.len() == 16 {
+                self.summary_spans.pop_front();
+            }
+            self.summary_spans.push_back((cand.start, cand.end));
+        }
         rank::join_test_id(&mut cand.captures);
         let has_location = cand.captures.contains_key("file") && cand.captures.contains_key("line");
         cand.evidence = match (
@@ -820,7 +835,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             Errorish,
             Plain,
         }
-        let mut window: Vec<(u64, String, Kind)> = Vec::new();
+        let mut window: Vec<(u64, String, Kind, bool)> = Vec::new();
         for (i, raw) in lines.iter().enumerate() {
             let number = n - 1 - i as u64;
             if ci::raw_step_event(raw).is_some() {
@@ -843,25 +858,36 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             } else {
                 Kind::Plain
             };
-            window.push((number, line.text, kind));
+            let in_summary = self
+                .summary_spans
+                .iter()
+                .any(|&(a, b)| (a..=b).contains(&number));
+            window.push((number, line.text, kind, in_summary));
         }
-        let anchor = window
+        // An error-like line above a summary block (npm's `npm ERR!` paragraph says
+        // the cause is above it) comes first; else the nearest error-like line, then
+        // the nearest plain one, summary blocks included.
+        let outside = window
             .iter()
-            .position(|(_, _, k)| *k == Kind::Errorish)
-            .or_else(|| window.iter().position(|(_, _, k)| *k == Kind::Plain))?;
+            .position(|(_, _, k, s)| *k == Kind::Errorish && !s);
+        let anchor = outside
+            .or_else(|| window.iter().position(|(_, _, k, _)| *k == Kind::Errorish))
+            .or_else(|| window.iter().position(|(_, _, k, _)| *k == Kind::Plain))?;
         // The error's paragraph: back over non-blank, non-summary lines (at most 12),
         // and forward to the last such line before a blank or a summary.
-        let content = |k: &Kind| matches!(k, Kind::Errorish | Kind::Plain);
+        let content = |(_, _, k, s): &(u64, String, Kind, bool)| {
+            matches!(k, Kind::Errorish | Kind::Plain) && !(outside.is_some() && *s)
+        };
         let mut first = anchor;
-        while first + 1 < window.len() && anchor + 11 > first && content(&window[first + 1].2) {
+        while first + 1 < window.len() && anchor + 11 > first && content(&window[first + 1]) {
             first += 1;
         }
         let mut last = anchor;
-        while last > 0 && last + 4 > anchor && content(&window[last - 1].2) {
+        while last > 0 && last + 4 > anchor && content(&window[last - 1]) {
             last -= 1;
         }
         let mut excerpt = Vec::new();
-        for (_, t, _) in window[last..=first].iter().rev() {
+        for (_, t, _, _) in window[last..=first].iter().rev() {
             push_excerpt(&mut excerpt, t);
         }
         let text = window[anchor].1.clone();
