@@ -66,7 +66,7 @@ complete -c cars -n "__fish_cars_using_subcommand analyze" -l top -d 'Only repor
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l rules -d 'Extra rule files to load after the built-in, user and project rules' -r -F
 complete -c cars -n "__fish_cars_using_subcommand analyze" -s o -l output -d 'Write the report to FILE (atomically) instead of stdout' -r -F
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l command -d 'The command that produced the log; `cars apply` re-runs it to validate a fix' -r
-complete -c cars -n "__fish_cars_using_subcommand analyze" -l threads -d 'Threads for a large log: one reads, N-1 scan blocks, one analyzes; the findings are the same as on one thread [default: all cores for a file over 8 MiB, else 1]' -r
+complete -c cars -n "__fish_cars_using_subcommand analyze" -l threads -d 'Threads for a large log: N-1 scan blocks while one analyzes (and a light one reads); the findings are the same as on one thread [default: the cores, at most 4, for a file over 8 MiB, else 1]' -r
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
 complete -c cars -n "__fish_cars_using_subcommand analyze" -l no-save -d 'Do not record this analysis as a session in the store'
 complete -c cars -n "__fish_cars_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'

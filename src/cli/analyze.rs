@@ -88,11 +88,16 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "CMD")]
     pub command: Option<String>,
 
-    /// Threads for a large log: one reads, N-1 scan blocks, one analyzes; the findings
-    /// are the same as on one thread [default: all cores for a file over 8 MiB, else 1]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Threads for a large log: N-1 scan blocks while one analyzes (and a light one
+    /// reads); the findings are the same as on one thread [default: the cores, at
+    /// most 4, for a file over 8 MiB, else 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: Option<u16>,
 }
+
+/// Past this many threads the one analyzing thread is the bottleneck, and each
+/// scanner holds up to three blocks (3 MiB).
+const DEFAULT_MAX_THREADS: usize = 4;
 
 /// Inputs at least this large get all cores unless `--threads` says otherwise.
 const THREADS_FROM_BYTES: u64 = 8 << 20;
@@ -104,7 +109,7 @@ fn threads_for(args: &AnalyzeArgs) -> usize {
     let large = args.log != "-"
         && std::fs::metadata(&args.log).is_ok_and(|m| m.len() >= THREADS_FROM_BYTES);
     if large {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(DEFAULT_MAX_THREADS))
     } else {
         1
     }
