@@ -272,14 +272,13 @@ fn run_job(
     kind: JobKind,
     payload: &Map<String, Value>,
 ) -> Result<Done, StoreError> {
-    let not_handled = |what: &str| {
-        Done {
+    let not_handled = |what: &str| Done {
         status: JobStatus::NotHandled,
         error: Some(format!(
-            "{what} needs a worker started with --allow-root DIR (or the orchestrators of `cars serve`)"
+            "{what} needs a worker started with --allow-root DIR \
+             (or the orchestrators of `cars serve`)"
         )),
         ..Done::failed(String::new())
-    }
     };
     let from = |r: Result<Value, Option<String>>, what: &str| match r {
         Ok(summary) => Done {

@@ -164,30 +164,15 @@ pub fn apply_flaky_mark(f: &mut crate::analyze::Finding, mark: crate::analyze::F
     f.flaky = Some(mark);
 }
 
-/// What the failure of a flaky test says about why it comes and goes.
+/// What the failure of a flaky test says about why it comes and goes: its category,
+/// or the fallback classifier's cue words in its text.
 fn flaky_why(f: &crate::analyze::Finding) -> &'static str {
     use crate::rules::model::Category;
-    let text = format!("{} {}", f.message, f.excerpt.join("\n")).to_ascii_lowercase();
-    if matches!(f.category, Category::Timeout)
-        || ["timed out", "timeout", "deadline exceeded"]
-            .iter()
-            .any(|w| text.contains(w))
-    {
-        "timeout"
-    } else if matches!(f.category, Category::Network)
-        || [
-            "connection refused",
-            "connection reset",
-            "econnrefused",
-            "name resolution",
-            "network is unreachable",
-        ]
-        .iter()
-        .any(|w| text.contains(w))
-    {
-        "network"
-    } else {
-        "intermittent"
+    let text = format!("{} {}", f.message, f.excerpt.join("\n"));
+    match (f.category, crate::analyze::classify::classify(&text)) {
+        (Category::Timeout, _) | (_, Category::Timeout) => "timeout",
+        (Category::Network, _) | (_, Category::Network) => "network",
+        _ => "intermittent",
     }
 }
 

@@ -706,8 +706,7 @@ fn findings_of_known_flaky_tests_are_marked_where_they_stand() {
     let rules = RuleSet::builtin().unwrap();
     let matcher = Matcher::new(&rules);
     let opts = Options::default();
-    let projects = vec![("p".to_string(), dir.path().to_path_buf(), vec![job()])];
-    let mut app = App::new(&matcher, &opts, projects, 1000, false);
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
     let mut h = Harness::new(dir.path());
     replay(&mut app, &mut h);
     let before: Vec<String> = app.job().findings.iter().map(|f| f.id.clone()).collect();
