@@ -32,6 +32,8 @@ pub enum Action {
     Recorded {
         project: usize,
         job: usize,
+        /// The run it records: a newer run of the job ignores it.
+        run: u64,
         session: i64,
         flaky: Vec<(String, cars::analyze::FlakyMark)>,
     },
@@ -60,6 +62,7 @@ pub enum Effect {
     Record {
         project: usize,
         job: usize,
+        run: u64,
         /// The job's command exited 0.
         success: bool,
         analysis: Box<AnalysisBox>,
@@ -159,6 +162,9 @@ pub struct JobState<'m> {
     pub session: Option<i64>,
     /// Patches proposed per finding id, or why there is none.
     pub patches: BTreeMap<String, Result<Vec<PatchView>, String>>,
+    /// A finding whose patches were asked for while the finished run was still being
+    /// recorded: proposed as soon as its session exists.
+    pending_propose: Option<String>,
     analyzer: Option<Analyzer<'m, 'm>>,
     dirty: bool,
 }
@@ -253,6 +259,7 @@ impl<'m> App<'m> {
                         findings: Vec::new(),
                         session: None,
                         patches: BTreeMap::new(),
+                        pending_propose: None,
                         analyzer: None,
                         dirty: false,
                     })
@@ -368,11 +375,21 @@ impl<'m> App<'m> {
             Action::Recorded {
                 project,
                 job,
+                run,
                 session,
                 flaky,
             } => {
-                if let Some(j) = self.job_mut(project, job) {
+                let mut effects = Vec::new();
+                if let Some(j) = self.job_mut(project, job).filter(|j| j.run == run) {
                     j.session = Some(session);
+                    if let Some(finding) = j.pending_propose.take() {
+                        effects.push(Effect::Propose {
+                            project,
+                            job,
+                            session,
+                            finding,
+                        });
+                    }
                     // Marked where they are: the list does not move under the cursor.
                     for f in &mut j.findings {
                         if f.flaky.is_some() {
@@ -383,7 +400,7 @@ impl<'m> App<'m> {
                         }
                     }
                 }
-                Vec::new()
+                effects
             }
             Action::Proposed {
                 project,
@@ -436,6 +453,9 @@ impl<'m> App<'m> {
                     j.output.clear();
                     j.lines = 0;
                     j.patches.clear();
+                    // The last run's session no longer describes what is shown.
+                    j.session = None;
+                    j.pending_propose = None;
                     j.analyzer = Some(Analyzer::new(matcher, opts, j.job.name.clone()));
                 }
             }
@@ -485,6 +505,7 @@ impl<'m> App<'m> {
                         effects.push(Effect::Record {
                             project,
                             job,
+                            run,
                             success,
                             analysis: Box::new(AnalysisBox(analysis)),
                         });
@@ -634,14 +655,7 @@ impl<'m> App<'m> {
                 self.current = (self.current + self.projects.len() - 1) % self.projects.len();
                 self.selected = 0;
             }
-            Command::Propose => {
-                return self.on_finding(|session, finding| Effect::Propose {
-                    project,
-                    job,
-                    session,
-                    finding,
-                })
-            }
+            Command::Propose => return self.propose_selected(project, job),
             Command::Approve => {
                 if self.busy.is_some() {
                     self.status = "wait: an apply is still validating".into();
@@ -694,13 +708,28 @@ impl<'m> App<'m> {
         Vec::new()
     }
 
-    fn on_finding(&mut self, make: impl FnOnce(i64, String) -> Effect) -> Vec<Effect> {
-        let Some(id) = self.selected_finding().map(|f| f.id.clone()) else {
+    /// Proposes patches for the selected finding of the current job.
+    fn propose_selected(&mut self, project: usize, job: usize) -> Vec<Effect> {
+        let Some(finding) = self.selected_finding().map(|f| f.id.clone()) else {
             self.status = "no finding selected".into();
             return Vec::new();
         };
-        match self.job().session {
-            Some(session) if self.job().status != Status::Running => vec![make(session, id)],
+        let Some(state) = self.job_mut(project, job) else {
+            return Vec::new();
+        };
+        match state.session {
+            Some(session) if state.status != Status::Running => vec![Effect::Propose {
+                project,
+                job,
+                session,
+                finding,
+            }],
+            // Finished but not yet in the store: asked again once it is.
+            None if !matches!(state.status, Status::Running | Status::Idle) => {
+                state.pending_propose = Some(finding);
+                self.status = "storing the run; proposing as soon as it is stored".into();
+                Vec::new()
+            }
             _ => {
                 self.status = "wait for the run to finish".into();
                 Vec::new()

@@ -156,6 +156,7 @@ impl Executor {
             Effect::Record {
                 project,
                 job,
+                run,
                 success,
                 analysis,
             } => {
@@ -177,6 +178,7 @@ impl Executor {
                     Ok(Action::Recorded {
                         project,
                         job,
+                        run,
                         session,
                         flaky,
                     })

@@ -189,6 +189,81 @@ fn a_failed_run_shows_ranked_findings_and_a_proposed_patch() {
 }
 
 #[test]
+fn propose_pressed_while_the_run_is_being_stored_waits_for_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = RuleSet::builtin().unwrap();
+    let matcher = Matcher::new(&rules);
+    let opts = Options::default();
+    let mut app = app_over(&matcher, &opts, dir.path(), vec![job()]);
+    let mut h = Harness::new(dir.path());
+    replay(&mut app, &mut h);
+    let first = app.job().session.unwrap();
+    // A second run finishes; its Record effect has not come back yet.
+    let mut record = app.update(Action::Run {
+        project: 0,
+        event: RunEvent::Started { job: 0, run: 2 },
+    });
+    assert_eq!(app.job().session, None, "the old session is not this run's");
+    for line in LOG.lines() {
+        record.extend(app.update(Action::Run {
+            project: 0,
+            event: RunEvent::Line {
+                job: 0,
+                run: 2,
+                text: line.to_string(),
+                stderr: true,
+            },
+        }));
+    }
+    record.extend(app.update(Action::Run {
+        project: 0,
+        event: RunEvent::Finished {
+            job: 0,
+            run: 2,
+            success: false,
+            code: Some(101),
+            elapsed: Duration::from_millis(10),
+        },
+    }));
+    assert!(
+        app.update(key('p')).is_empty(),
+        "nothing to propose against yet"
+    );
+    assert!(
+        app.status.contains("proposing as soon as it is stored"),
+        "{}",
+        app.status
+    );
+    // A late answer for the first run changes nothing.
+    assert!(app
+        .update(Action::Recorded {
+            project: 0,
+            job: 0,
+            run: 1,
+            session: first,
+            flaky: Vec::new(),
+        })
+        .is_empty());
+    assert_eq!(app.job().session, None);
+    // The second run's session arrives: the queued propose goes out for it.
+    let effects = app.update(Action::Recorded {
+        project: 0,
+        job: 0,
+        run: 2,
+        session: first + 1,
+        flaky: Vec::new(),
+    });
+    assert!(
+        matches!(effects.as_slice(), [Effect::Propose { session, finding, .. }] if *session == first + 1 && finding == "E1"),
+        "{effects:?}"
+    );
+    assert!(
+        matches!(record.as_slice(), [Effect::Record { run: 2, .. }]),
+        "{record:?}"
+    );
+}
+
+#[test]
 fn keys_filter_search_pause_and_help() {
     let dir = tempfile::tempdir().unwrap();
     let rules = RuleSet::builtin().unwrap();
@@ -722,6 +797,7 @@ fn findings_of_known_flaky_tests_are_marked_where_they_stand() {
         .update(Action::Recorded {
             project: 0,
             job: 0,
+            run: 1,
             session,
             flaky: vec![(second.clone(), mark.clone())],
         })
