@@ -83,6 +83,7 @@ fn main() {
             // Every proposal a person could force, as a reviewer accepting each fix.
             approval: repair::Approval::Manual { force: true },
             no_verify: false,
+            confirmed: false,
         };
         let gates = repair::Gates::default();
         let lock = store.lock().unwrap();

@@ -25,9 +25,43 @@ fn heal_approving_fixes_errors_round_after_round_and_exits_0() {
     assert_eq!(p.read("src/main.rs"), MAIN);
 }
 
+/// rustc's real output for a `&str` returned as `String`, printed by `check.sh` for as
+/// long as the error is in the source: its conversion is a suggestion rustc marks
+/// for review, and not a name the diagnostic gives.
+const E0308: &str = "error[E0308]: mismatched types\n --> src/main.rs:2:5\n  |\n1 | fn name() -> String {\n  |              ------ expected `String` because of return type\n2 |     \"cars\"\n  |     ^^^^^^ expected `String`, found `&str`\n  |\nhelp: try using a conversion method\n  |\n2 |     \"cars\".to_string()\n  |           ++++++++++++\n";
+
+fn review_project() -> Project {
+    Project::new(&[
+        (
+            "src/main.rs",
+            "fn name() -> String {\n    \"cars\"\n}\n\nfn main() {\n    println!(\"{}\", name());\n}\n",
+        ),
+        (
+            "check.sh",
+            "grep -q 'to_string' src/main.rs || { cat e0308.log; exit 1; }\nexit 0\n",
+        ),
+        ("e0308.log", E0308),
+    ])
+}
+
+#[test]
+fn heal_applies_the_renames_its_own_runs_print_and_passes() {
+    // The heal's own runs print rustc's "similar name" rename, so without --approve
+    // it applies each one (validated by the next run), round after round.
+    let p = project();
+    let out = p.cars(&["heal", "--", "sh", "check.sh"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("passes after 2 rounds"), "{stdout}");
+    p.cars_ok(&["rollback", "P2"]);
+    p.cars_ok(&["rollback", "P1"]);
+    assert_eq!(p.read("src/main.rs"), MAIN);
+}
+
 #[test]
 fn heal_without_approve_leaves_review_patches_and_says_why() {
-    let p = project();
+    let p = review_project();
+    let before = p.read("src/main.rs");
     let out = p.cars(&["heal", "--", "sh", "check.sh"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -36,16 +70,19 @@ fn heal_without_approve_leaves_review_patches_and_says_why() {
         stdout.contains("`cars heal --approve` offers it"),
         "{stdout}"
     );
-    assert_eq!(p.read("src/main.rs"), MAIN);
+    assert_eq!(p.read("src/main.rs"), before);
+    // Approving it fixes the project.
+    let out = p.cars_input(&["heal", "--approve", "--", "sh", "check.sh"], "y\n");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(p.read("src/main.rs").contains("\"cars\".to_string()"));
 }
 
 #[test]
 fn heal_auto_never_applies_a_fix_its_source_marks_for_review() {
-    let p = project();
-    // The user's own config lowers the auto gate to 0.75 and marks rustc's
-    // one-alternative suggestion auto-applicable ... only if the source allows it:
-    // a source that marks its fix for review is never applied unattended, so the user's
-    // gates alone do not make this heal apply anything.
+    let p = review_project();
+    // The user's own config lowers the auto gate to 0.75, below rustc's suggestion:
+    // a source that marks its fix for review is never applied unattended, so the
+    // user's gates alone do not make this heal apply anything.
     p.write_home("config/cars/config.toml", "[gates]\nauto = 0.75\n");
     let out = p.cars(&["heal", "--format", "json", "--", "sh", "check.sh"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -85,14 +85,22 @@ fn rust_project_is_fixed_from_rustc_suggestions_and_rolled_back_exactly() {
     assert_eq!(fixes.len(), 3, "{patches:#}");
     assert_eq!(patch_ids(&patches, "rust.warning").len(), 1, "{patches:#}");
 
-    // --auto takes only the auto-gated one (the unused import, 0.92); the build still
-    // fails for the other errors, but the analyzer sees that finding gone.
+    // --auto takes the auto-gated one (the unused import, 0.92) and, once a fresh run
+    // of the session's `cargo build` prints them again, rustc's two renames (E0425,
+    // E0599); the build still fails for E0308, but the analyzer sees those gone.
     let auto = p.cars_ok(&["apply", "--auto"]);
     assert!(auto.contains("no longer reports"), "{auto}");
-    assert!(!p.read("src/main.rs").contains("use std::fmt;"));
-
+    let src = p.read("src/main.rs");
+    assert!(!src.contains("use std::fmt;"), "{src}");
+    assert!(
+        src.contains("\"{}\", count)") && src.contains("v.len()"),
+        "{src}"
+    );
+    // Left: E0308's conversion, which rebases onto the file as --auto left it.
+    let proposed = patch_ids(&patches, "rust.E0308");
+    assert_eq!(proposed.len(), 1, "{patches:#}");
     let mut args = vec!["apply"];
-    args.extend(fixes.iter().map(String::as_str));
+    args.extend(proposed.iter().map(String::as_str));
     args.push("--commit");
     let applied = p.cars_ok(&args);
     assert!(applied.contains("passed"), "{applied}");
@@ -108,13 +116,13 @@ fn rust_project_is_fixed_from_rustc_suggestions_and_rolled_back_exactly() {
             .lines()
             .filter(|l| l.starts_with("cars: fix"))
             .count(),
-        3,
+        1,
         "{commits}"
     );
     assert_eq!(
         p.git(&["status", "--porcelain", "--", "src"]),
         " M src/main.rs\n",
-        "the uncommitted --auto fix stays a work-tree change"
+        "the uncommitted --auto fixes stay a work-tree change"
     );
 
     for _ in 0..4 {
@@ -124,7 +132,7 @@ fn rust_project_is_fixed_from_rustc_suggestions_and_rolled_back_exactly() {
     let commits = p.git(&["log", "--format=%s"]);
     assert_eq!(
         commits.lines().filter(|l| l.starts_with("Revert")).count(),
-        3,
+        1,
         "{commits}"
     );
     let history = p.cars_ok(&["history", "--format", "json"]);
@@ -170,6 +178,43 @@ fn python_name_error_is_fixed_validated_and_undone_with_mode_kept() {
     assert_eq!(mode & 0o777, 0o755, "apply keeps the file mode");
     p.cars_ok(&["rollback", &ids[0]]);
     assert_eq!(p.snapshot(), original);
+}
+
+/// `--auto` takes a rename the tool names only once a fresh run prints it again; a log
+/// that names another (existing) name is left for review, and nothing is written.
+#[test]
+fn auto_applies_a_tool_named_rename_only_when_a_fresh_run_repeats_it() {
+    let app =
+        "def greet(name, title):\n    return \"hello \" + nme\n\n\nprint(greet(\"ann\", \"dr\"))\n";
+    let p = Project::new(&[("app.py", app)]);
+    let (ok, log) = p.run_tool("run", "python3 app.py");
+    assert!(!ok);
+    let real = std::fs::read_to_string(&log).unwrap();
+    assert!(real.contains("Did you mean: 'name'?"), "{real}");
+
+    // A crafted log: the same error, but it "suggests" `title`, which also runs.
+    let crafted = p.log(&real.replace("Did you mean: 'name'?", "Did you mean: 'title'?"));
+    p.cars(&["analyze", crafted.to_str().unwrap()]);
+    p.cars_ok(&["patch"]);
+    let out = p.cars(&["apply", "--auto", "--validate", "python3 app.py"]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("a fresh run does not print this suggestion"),
+        "{err}"
+    );
+    assert_eq!(p.read("app.py"), app, "nothing was written");
+
+    // The real log: the run repeats it, so --auto applies and validates it.
+    p.cars(&["analyze", log.to_str().unwrap()]);
+    p.cars_ok(&["patch"]);
+    let out = p.cars(&["apply", "--auto", "--validate", "python3 app.py"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("prints the same suggestion on this tree"),
+        "{err}"
+    );
+    assert!(p.read("app.py").contains("\"hello \" + name"));
 }
 
 #[test]

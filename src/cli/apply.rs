@@ -81,6 +81,21 @@ pub fn run(args: ApplyArgs, store_dir: Option<&std::path::Path>) -> anyhow::Resu
         no_verify: args.no_verify,
         ..Approve::by(if args.auto { "auto" } else { "cli" })
     };
+    if args.auto && !args.dry_run {
+        // A suggestion the log holds passes the auto gate once the tool prints it
+        // again on this tree (one run of the validation command, before any write).
+        let r = session
+            .reproduce(&how, &ShellRunner, &Spinner::new())
+            .map_err(explain)?;
+        if let Some(cmd) = &r.command {
+            for id in &r.confirmed {
+                eprintln!("cars: {id}: `{cmd}` prints the same suggestion on this tree");
+            }
+        }
+        for (id, why) in &r.unconfirmed {
+            eprintln!("cars: {id} left for review: {why}");
+        }
+    }
     let selected = select(&session, &args, &how)?;
     if selected.is_empty() {
         println!(

@@ -80,6 +80,11 @@ fn label_edit(
     if let Some(x) = quoted(help, "add ", " here") {
         return Some((start, start, x.to_string()));
     }
+    // clippy's redundant_clone: `^^^^^^^^ help: remove this` under `.clone()`; its
+    // JSON says MachineApplicable with an empty replacement.
+    if help == "remove this" {
+        return (!span.trim().is_empty()).then(|| (start, end, String::new()));
+    }
     if let Some(x) = help
         .strip_prefix("remove this ")
         .and_then(|m| m.strip_prefix('`')?.strip_suffix('`'))
@@ -267,6 +272,24 @@ mod tests {
     }
 
     // Real rustc 1.9x output (see also tests/realtool/rust-syntax-missing-semicolon).
+    #[test]
+    fn a_bare_remove_this_deletes_the_span() {
+        // A real clippy 1.95 run (`-W clippy::redundant_clone`).
+        let e = rustc_labels(&lines(
+            "error: redundant clone
+  --> src/main.rs:13:11
+   |
+13 |     show(c.clone());
+   |           ^^^^^^^^ help: remove this
+   |",
+        ));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(
+            apply("    show(c.clone());", &e[0], Tabs::Four).unwrap(),
+            "    show(c);"
+        );
+    }
+
     #[test]
     fn rustc_inline_and_hanging_labels() {
         let e = rustc_labels(&lines(

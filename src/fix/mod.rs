@@ -8,6 +8,7 @@
 pub mod caret;
 pub mod edit;
 pub mod fixer;
+pub mod named;
 pub mod paths;
 pub mod suggest;
 pub mod template;

@@ -494,6 +494,7 @@ fn verify_alternative(before: &str, rows: &[(usize, &str)], ops: &[Op]) -> Resul
 fn label_is_machine_applicable(help: &str) -> bool {
     (help.starts_with("add `") && help.ends_with("` here"))
         || help.starts_with("remove this `")
+        || help == "remove this"
         || help.starts_with("if this is intentional, prefix it with an underscore: `")
 }
 

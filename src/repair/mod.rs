@@ -205,6 +205,9 @@ pub struct ApplyOptions {
     pub approval: Approval,
     /// Skip the repository's commit hooks (`--no-verify`).
     pub no_verify: bool,
+    /// A fresh run of the validation command printed the patch's suggestion again
+    /// (`session::Session::reproduce`): it counts as `fix::named::confirmed`.
+    pub confirmed: bool,
 }
 
 /// What happened to one patch.
@@ -382,7 +385,7 @@ pub enum Verdict {
 /// A finding's identity across runs: line numbers shift when a fix adds or removes
 /// lines, so they are left out; and the file is the project file it names, so a CI
 /// runner's absolute path and a local run's relative one are the same error.
-fn run_key(f: &Finding, policy: Option<&PathPolicy>) -> u64 {
+pub(crate) fn run_key(f: &Finding, policy: Option<&PathPolicy>) -> u64 {
     let file = f.location.as_ref().map(|l| l.file.as_str()).unwrap_or("");
     let resolved = policy.and_then(|p| crate::fix::paths::resolve(p, file));
     mask::hash_str(&[
@@ -491,7 +494,7 @@ fn tail(s: &str, max: usize) -> &str {
 }
 
 /// The path policy of the store's project.
-fn policy_of(store: &Store) -> Result<PathPolicy> {
+pub(crate) fn policy_of(store: &Store) -> Result<PathPolicy> {
     PathPolicy::new(&store.project_root, Some(store.dir())).map_err(|source| RepairError::Io {
         path: store.project_root.clone(),
         source,
@@ -619,7 +622,11 @@ pub fn apply(
     judge: Option<&Matcher>,
 ) -> Result<ApplyReport> {
     // Read again under the lock: another process may have applied it meanwhile.
-    let stored = &store.patch_by_key(stored.key)?;
+    let mut stored = store.patch_by_key(stored.key)?;
+    if opts.confirmed && stored.status == PatchStatus::Proposed {
+        stored.patch = crate::fix::named::confirmed(stored.patch);
+    }
+    let stored = &stored;
     let root = store.project_root.clone();
     preflight(store, stored)?;
     gates

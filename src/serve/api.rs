@@ -673,8 +673,13 @@ async fn heal(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) -> 
                 validate: req.command.clone().map(Validate::Command).unwrap_or(Validate::None),
                 ..Approve::by(&req.actor)
             };
+            let confirmed = {
+                let permits = st2.registry.permits(&root);
+                let _permit = permits.acquire();
+                session.reproduce(&how, &ShellRunner, &Quiet).map_err(session_error)?
+            };
             let (take, left) = session.auto_candidates(&how).map_err(session_error)?;
-            for (patch, why) in left {
+            for (patch, why) in left.into_iter().chain(confirmed.unconfirmed) {
                 not_applied.push(json!({"patch": patch, "why": why}));
             }
             let chosen: Vec<&str> = take.iter().map(|p| p.id.as_str()).collect();

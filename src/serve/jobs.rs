@@ -503,6 +503,17 @@ fn heal(ctx: &Context, payload: &Map<String, Value>) -> Result<Done, String> {
             validate: validate.map_or(Validate::None, |c| Validate::Command(c.to_string())),
             ..Approve::by("worker")
         };
+        // Suggestions the submitted log holds pass the auto gate only once a run of
+        // the validation command here prints them again.
+        let confirmed = session
+            .reproduce(&how, &ShellRunner, &Quiet)
+            .map_err(fail)?;
+        left.extend(
+            confirmed
+                .unconfirmed
+                .into_iter()
+                .map(|(id, why)| json!({"patch": id, "why": why})),
+        );
         let (take, skipped) = session.auto_candidates(&how).map_err(fail)?;
         left.extend(
             skipped

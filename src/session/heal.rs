@@ -206,6 +206,9 @@ impl Session {
                 break;
             }
             let proposals = self.propose(&[])?;
+            // This session is the command's own run on this tree: the suggestions it
+            // holds are the tool's, as a confirming run would show.
+            self.confirm_own_run(&how)?;
             why_not = proposals
                 .unfixable
                 .iter()

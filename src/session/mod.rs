@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 pub mod flaky;
 pub mod heal;
+pub mod reproduce;
 pub mod suggest;
 
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +225,8 @@ pub struct Session {
     /// `run` compares with the last passing run of the same command (on by default;
     /// `--no-baseline` turns it off).
     pub use_baseline: bool,
+    /// Patches a fresh run of the validation command confirmed (`reproduce`).
+    reproduced: std::collections::HashSet<String>,
 }
 
 impl Session {
@@ -250,6 +253,7 @@ impl Session {
             knowledge,
             learn_error,
             use_baseline: true,
+            reproduced: Default::default(),
         })
     }
 
@@ -437,7 +441,7 @@ impl Session {
     pub fn decide(&self, patch: &StoredPatch, how: &Approve) -> Result<Gate> {
         let validated = self.validation_command(how)?.is_some();
         self.gates()
-            .decide(&patch.patch, how.approval(), validated)
+            .decide(&self.with_evidence(patch).patch, how.approval(), validated)
             .map_err(|refusal| SessionError::Refused {
                 patch: patch.id.clone(),
                 refusal,
@@ -455,6 +459,7 @@ impl Session {
             if p.status != PatchStatus::Proposed {
                 continue;
             }
+            let p = self.with_evidence(&p);
             match gates.decide(&p.patch, Approval::Auto, validated) {
                 Ok(_) => take.push(p),
                 Err(Refusal::NotAuto(why)) if p.patch.confidence >= gates.auto => {
@@ -489,6 +494,7 @@ impl Session {
             actor: how.actor.clone(),
             approval: how.approval(),
             no_verify: how.no_verify,
+            confirmed: self.is_confirmed(patch),
         };
         if validate.is_some() {
             self.rules()?;
