@@ -124,7 +124,7 @@ complete -c cars -n "__fish_cars_using_subcommand apply" -l validate -d 'Re-run 
 complete -c cars -n "__fish_cars_using_subcommand apply" -l timeout -d 'Seconds the validation command may run' -r
 complete -c cars -n "__fish_cars_using_subcommand apply" -l session -d 'The session to use [default: the latest]' -r
 complete -c cars -n "__fish_cars_using_subcommand apply" -l store -d 'Where sessions, patches and backups live [default: .git/cars in a git work tree, else a per-project directory in the user\'s data dir]' -r -F
-complete -c cars -n "__fish_cars_using_subcommand apply" -l auto -d 'Apply every proposed patch at or above the auto gate (one per finding)'
+complete -c cars -n "__fish_cars_using_subcommand apply" -l auto -d 'Apply every proposed patch at or above the auto gate (one per finding). A rename or import a compiler suggests in the log counts once one run of the validation command, before any write, prints it again'
 complete -c cars -n "__fish_cars_using_subcommand apply" -l dry-run -d 'Show what would change and write nothing'
 complete -c cars -n "__fish_cars_using_subcommand apply" -l no-validate -d 'Do not validate, even when the session has a command'
 complete -c cars -n "__fish_cars_using_subcommand apply" -l commit -d 'Commit the patched files (only those) with git after validation'

@@ -25,7 +25,9 @@ pub struct ApplyArgs {
     #[arg(required_unless_present = "auto")]
     pub patches: Vec<String>,
 
-    /// Apply every proposed patch at or above the auto gate (one per finding)
+    /// Apply every proposed patch at or above the auto gate (one per finding). A
+    /// rename or import a compiler suggests in the log counts once one run of the
+    /// validation command, before any write, prints it again
     #[arg(long, conflicts_with = "patches")]
     pub auto: bool,
 
