@@ -396,6 +396,26 @@ pub(crate) fn run_key(f: &Finding, policy: Option<&PathPolicy>) -> u64 {
     ])
 }
 
+/// The analysis of a command's kept output (`name` says which, in errors).
+pub(crate) fn analyze_output(
+    matcher: &Matcher,
+    name: &str,
+    output: &str,
+) -> Result<crate::analyze::Analysis> {
+    let err = |e: String| RepairError::Io {
+        path: PathBuf::from(name),
+        source: std::io::Error::other(e),
+    };
+    let input = LogInput::from_reader(
+        name.into(),
+        Box::new(std::io::Cursor::new(output.as_bytes().to_vec())),
+    )
+    .map_err(|e| err(e.to_string()))?;
+    matcher
+        .analyze(input, &Options::default())
+        .map_err(|e| err(e.to_string()))
+}
+
 fn judge_run(
     result: &run::RunResult,
     judge: Option<&Matcher>,
@@ -416,20 +436,7 @@ fn judge_run(
     if result.timed_out {
         return Ok(Verdict::StillFailing { reason: exit });
     }
-    let input = LogInput::from_reader(
-        "validation output".into(),
-        Box::new(std::io::Cursor::new(result.output.clone().into_bytes())),
-    )
-    .map_err(|e| RepairError::Io {
-        path: PathBuf::from("validation output"),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let now = matcher
-        .analyze(input, &Options::default())
-        .map_err(|e| RepairError::Io {
-            path: PathBuf::from("validation output"),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+    let now = analyze_output(matcher, "validation output", &result.output)?;
     let before = store.findings(stored.session)?;
     let target = before.iter().find(|f| f.id == stored.patch.finding);
     let policy = policy_of(store).ok();

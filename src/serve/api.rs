@@ -684,7 +684,8 @@ async fn heal(State(st): State<Shared>, body: Result<Bytes, BytesRejection>) -> 
             }
             let chosen: Vec<&str> = take.iter().map(|p| p.id.as_str()).collect();
             for p in &proposals.patches {
-                if !chosen.contains(&p.id.as_str()) {
+                let listed = not_applied.iter().any(|n| n["patch"] == p.id.as_str());
+                if !chosen.contains(&p.id.as_str()) && !listed {
                     if let Err(e) = session.decide(p, &how) {
                         not_applied.push(json!({"patch": p.id, "why": e.to_string()}));
                     }

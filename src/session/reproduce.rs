@@ -5,8 +5,7 @@
 //! diagnostic names (`fix::named`), and those the run confirms may pass the auto gate.
 
 use super::{Approve, Progress, Result, Session, SessionError};
-use crate::analyze::{Finding, Options};
-use crate::log::LogInput;
+use crate::analyze::Finding;
 use crate::repair::run::CommandRunner;
 use crate::repair::Gates;
 use crate::store::{PatchStatus, StoredPatch};
@@ -82,19 +81,8 @@ impl Session {
         let fresh = if ran.success || ran.timed_out {
             Vec::new()
         } else {
-            let input = LogInput::from_reader(
-                "confirming run".into(),
-                Box::new(std::io::Cursor::new(ran.output.into_bytes())),
-            )
-            .map_err(|e| SessionError::Spawn {
-                command: "reading the confirming run".into(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
             let matcher = crate::analyze::Matcher::new(self.rules()?);
-            matcher
-                .analyze(input, &Options::default())
-                .map(|a| a.findings)
-                .unwrap_or_default()
+            crate::repair::analyze_output(&matcher, "the confirming run", &ran.output)?.findings
         };
         let policy = crate::repair::policy_of(&self.store).ok();
         let key = |f: &Finding| crate::repair::run_key(f, policy.as_ref());
