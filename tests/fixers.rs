@@ -418,3 +418,59 @@ fn stylelint_fix_drops_the_duplicate_property() {
     p.cars_ok(&["apply", patch["id"].as_str().unwrap(), "--validate", check]);
     assert_eq!(p.read("styles/site.css"), "a {\n  margin: 1px;\n}\n");
 }
+
+#[test]
+fn eslint_suggestions_become_patches_for_a_person_to_approve() {
+    if !have("eslint", "eslint --version") {
+        return;
+    }
+    // Two rules with a suggestion and no fix: `eqeqeq` (to ===) and `no-unused-vars`
+    // (remove the declaration); `eslint --fix` leaves both.
+    let js = "export function check(a, b) {\n  const stale = 1;\n  return a != b;\n}\n";
+    let p = Project::new(&[
+        (
+            "eslint.config.mjs",
+            "export default [{ rules: { eqeqeq: \"error\", \"no-unused-vars\": \"error\" } }];\n",
+        ),
+        ("lib/check.js", js),
+    ]);
+    let check = "eslint lib";
+    let (ok, log) = p.run_tool("eslint", check);
+    assert!(!ok, "eslint must fail");
+    p.cars(&["analyze", &log.to_string_lossy(), "--command", check]);
+    let patches = p.patches();
+    let eslint: Vec<&serde_json::Value> = patches["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| {
+            x["origin"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("eslint fixer"))
+        })
+        .collect();
+    assert_eq!(eslint.len(), 2, "{patches:#}");
+    for patch in &eslint {
+        assert_eq!(patch["gate"], "approve", "{patch:#}");
+        assert!(
+            patch["rationale"]
+                .as_str()
+                .unwrap()
+                .contains("does not apply by itself"),
+            "{patch:#}"
+        );
+    }
+    assert_eq!(p.read("lib/check.js"), js, "proposing writes nothing");
+    // Neither is taken unattended.
+    let out = p.cars(&["apply", "--auto", "--validate", check]);
+    assert!(text(&out.stdout).contains("No patch at or above the auto gate"));
+    for patch in &eslint {
+        p.cars_ok(&["apply", patch["id"].as_str().unwrap(), "--validate", check]);
+    }
+    assert_eq!(
+        p.read("lib/check.js"),
+        "export function check(a, b) {\n  \n  return a !== b;\n}\n"
+    );
+    let (ok, _) = p.run_tool("eslint-again", check);
+    assert!(ok, "eslint passes");
+}

@@ -32,6 +32,21 @@ pub enum Safety {
     /// The tool does not grade its fixes (phpcbf, goimports, stylelint): a person
     /// looks at each one.
     Unmarked,
+    /// A fix the tool offers but does not apply itself (ESLint's suggestions): a
+    /// person looks at each one.
+    Suggestion,
+}
+
+/// Where a fixer's change comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// The files it rewrote in the scratch copy.
+    #[default]
+    Files,
+    /// ESLint's `--format json` on stdout: the first suggestion of the finding's
+    /// rule at its line and column, made by cars on the file as it reads it.
+    EslintJson,
 }
 
 /// Which of the fixer's changes to the finding's file a patch keeps.
@@ -70,6 +85,8 @@ pub struct Fixer {
     pub command: String,
     pub safety: Safety,
     pub scope: Scope,
+    #[serde(default)]
+    pub output: Output,
     #[serde(default)]
     pub runs_project_code: bool,
     /// Programs whose presence in the session's command allows a fixer that runs
@@ -193,6 +210,8 @@ pub fn target_dir(root: &Path) -> Option<PathBuf> {
 #[derive(Debug, Clone)]
 struct Run {
     changed: std::collections::BTreeMap<String, Option<String>>,
+    /// What the command printed on stdout, for `Output::EslintJson` (else empty).
+    stdout: String,
 }
 
 /// Patches from the fixers that serve `finding`: `Ok(vec![])` when none serves it,
@@ -291,17 +310,28 @@ fn one(
                     &command,
                     Duration::from_secs(fixer.timeout),
                     delegation.target_dir.as_deref(),
+                    fixer.output != Output::Files,
                 )
                 .map_err(|e| format!("`{shown}`: {e}"))
             })
             .clone()?
     };
-    let Some(after) = run.changed.get(file) else {
-        return Err(format!("`{shown}` did not change {file}"));
+    let suggested;
+    let after = match fixer.output {
+        Output::Files => {
+            let Some(after) = run.changed.get(file) else {
+                return Err(format!("`{shown}` did not change {file}"));
+            };
+            after
+                .as_ref()
+                .ok_or_else(|| format!("`{shown}` left {file} not UTF-8"))?
+        }
+        Output::EslintJson => {
+            suggested = eslint_suggestion(&run.stdout, file, finding, policy)
+                .map_err(|e| format!("`{shown}`: {e}"))?;
+            &suggested
+        }
     };
-    let after = after
-        .as_ref()
-        .ok_or_else(|| format!("`{shown}` left {file} not UTF-8"))?;
     let provenance = Provenance::Fixer {
         tool: fixer.tool.clone(),
     };
@@ -365,7 +395,11 @@ fn one(
     let auto = safe_auto || own_check || confirmed;
     let confidence = match safety {
         _ if auto => 0.92,
-        Safety::Safe | Safety::MachineApplicable | Safety::Formatter | Safety::Unmarked => 0.85,
+        Safety::Safe
+        | Safety::MachineApplicable
+        | Safety::Formatter
+        | Safety::Unmarked
+        | Safety::Suggestion => 0.85,
         Safety::Unsafe => 0.65,
     };
     let what = match safety {
@@ -381,6 +415,7 @@ fn one(
         Safety::Formatter => "its formatting",
         Safety::Unsafe => "fixes it marks unsafe",
         Safety::Unmarked => "its fixes",
+        Safety::Suggestion => "its suggestion, which it does not apply by itself",
     };
     let place = match (fixer.scope, line) {
         (Scope::Region, Some(l)) => format!("{file} near line {l}"),
@@ -514,6 +549,7 @@ fn run_in_scratch(
     command: &str,
     timeout: Duration,
     target_dir: Option<&Path>,
+    keep_stdout: bool,
 ) -> Result<Run, String> {
     let scratch = tempfile::Builder::new()
         .prefix("cars-fixer-")
@@ -535,12 +571,19 @@ fn run_in_scratch(
         ("NO_COLOR".into(), "1".into()),
     ];
     let mut tail: Vec<String> = Vec::new();
+    let mut stdout = Vec::new();
     let exit = crate::exec::run(
         command,
         scratch.path(),
         &env,
         Some(timeout),
-        &mut |_, line| {
+        &mut |stream, line| {
+            if keep_stdout
+                && stream == crate::exec::Stream::Stdout
+                && stdout.len() + line.len() <= MAX_STDOUT
+            {
+                stdout.extend_from_slice(line);
+            }
             if tail.len() == 4 {
                 tail.remove(0);
             }
@@ -565,7 +608,8 @@ fn run_in_scratch(
             changed.insert(rel, String::from_utf8(new).ok());
         }
     }
-    if changed.is_empty() && !exit.success {
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    if changed.is_empty() && !exit.success && stdout.trim().is_empty() {
         let said = tail.iter().rev().find(|l| !l.is_empty()).cloned();
         return Err(format!(
             "changed nothing (exit {}{})",
@@ -573,7 +617,89 @@ fn run_in_scratch(
             said.map(|s| format!(": {s}")).unwrap_or_default()
         ));
     }
-    Ok(Run { changed })
+    Ok(Run { changed, stdout })
+}
+
+/// Output kept from a fixer that answers on stdout.
+const MAX_STDOUT: usize = 16 << 20;
+
+#[derive(Deserialize)]
+struct EslintResult {
+    #[serde(rename = "filePath")]
+    file_path: String,
+    #[serde(default)]
+    messages: Vec<EslintMessage>,
+}
+
+#[derive(Deserialize)]
+struct EslintMessage {
+    #[serde(rename = "ruleId")]
+    rule_id: Option<String>,
+    line: Option<u64>,
+    column: Option<u64>,
+    #[serde(default)]
+    suggestions: Vec<EslintSuggestion>,
+}
+
+#[derive(Deserialize)]
+struct EslintSuggestion {
+    fix: EslintFix,
+}
+
+/// `text` replaces the UTF-16 units `range[0]..range[1]`.
+#[derive(Deserialize)]
+struct EslintFix {
+    range: [usize; 2],
+    text: String,
+}
+
+/// `file` after ESLint's first suggestion for the finding's rule at its line (and
+/// column, when known), from ESLint's JSON report of the scratch copy.
+fn eslint_suggestion(
+    stdout: &str,
+    file: &str,
+    finding: &Finding,
+    policy: &PathPolicy,
+) -> Result<String, String> {
+    let results: Vec<EslintResult> =
+        serde_json::from_str(stdout.trim()).map_err(|_| "printed no JSON report".to_string())?;
+    let code = finding.captures.get("code").map(String::as_str);
+    let loc = finding.location.as_ref();
+    let (line, column) = (loc.and_then(|l| l.line), loc.and_then(|l| l.column));
+    let suffix = format!("/{file}");
+    let message = results
+        .iter()
+        .filter(|r| r.file_path == file || r.file_path.ends_with(&suffix))
+        .flat_map(|r| &r.messages)
+        .find(|m| {
+            m.rule_id.as_deref() == code
+                && m.line == line
+                && (column.is_none() || m.column == column)
+        })
+        .ok_or_else(|| {
+            format!(
+                "reports no {} at {file}:{}",
+                code.unwrap_or("problem"),
+                line.unwrap_or(0)
+            )
+        })?;
+    let first = message
+        .suggestions
+        .first()
+        .ok_or_else(|| format!("has no suggestion for {}", code.unwrap_or("it")))?;
+    let before = policy.read_text(file).map_err(|e| e.to_string())?;
+    // ESLint counts from after a byte-order mark; cars does not guess.
+    if before.starts_with('\u{feff}') {
+        return Err(format!("{file} starts with a byte-order mark"));
+    }
+    let [start, end] = first.fix.range;
+    let edit = super::tsfix::Utf16Edit {
+        start,
+        length: end.checked_sub(start).ok_or("a reversed range")?,
+        text: first.fix.text.clone(),
+    };
+    super::tsfix::apply_utf16(&before, std::slice::from_ref(&edit))
+        .ok_or_else(|| format!("its suggestion does not fit {file}"))
 }
 
 /// Directories never copied: VCS data, build output, caches.

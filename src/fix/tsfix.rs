@@ -45,15 +45,16 @@ struct FileEdits {
     file: String,
     /// The text the service saw (`None`: it did not read the file).
     text: Option<String>,
-    edits: Vec<Edit>,
+    edits: Vec<Utf16Edit>,
 }
 
-/// A replacement of `length` UTF-16 units at UTF-16 offset `start`.
+/// A replacement of `length` UTF-16 units at UTF-16 offset `start` (as JavaScript
+/// tools count: TypeScript's edits, ESLint's ranges).
 #[derive(Deserialize)]
-struct Edit {
-    start: usize,
-    length: usize,
-    text: String,
+pub(super) struct Utf16Edit {
+    pub start: usize,
+    pub length: usize,
+    pub text: String,
 }
 
 /// Patches from TypeScript's code fixes for a tsc finding: `Ok(vec![])` for any other
@@ -179,7 +180,7 @@ fn files(
 
 /// `text` with `edits` (UTF-16 offsets into `text`, as TypeScript counts) made;
 /// `None` when one lies outside the text, splits a character or overlaps another.
-fn apply_utf16(text: &str, edits: &[Edit]) -> Option<String> {
+pub(super) fn apply_utf16(text: &str, edits: &[Utf16Edit]) -> Option<String> {
     let byte_at = |unit: usize| -> Option<usize> {
         let mut units = 0;
         for (i, c) in text.char_indices() {
@@ -328,8 +329,8 @@ fn ask(
 mod tests {
     use super::*;
 
-    fn edit(start: usize, length: usize, text: &str) -> Edit {
-        Edit {
+    fn edit(start: usize, length: usize, text: &str) -> Utf16Edit {
+        Utf16Edit {
             start,
             length,
             text: text.into(),
