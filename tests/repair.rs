@@ -217,6 +217,35 @@ fn auto_applies_a_tool_named_rename_only_when_a_fresh_run_repeats_it() {
     assert!(p.read("app.py").contains("\"hello \" + name"));
 }
 
+/// A template that asks for confirmation (pycodestyle states how many blank lines go
+/// where) is taken by `--auto` only when a fresh run reports the same place: a log that
+/// points into a docstring is left for review.
+#[test]
+fn auto_takes_a_confirming_template_only_where_a_fresh_run_reports_it() {
+    let app = "import os\ndef main():\n    \"\"\"Doc\n\n    string.\"\"\"\n    return os.sep\n";
+    // What flake8 prints on this file (flake8 7, E302), for as long as it is so.
+    let check = "import sys\nif 'import os\\ndef main' in open('app.py').read():\n    print('app.py:2:1: E302 expected 2 blank lines, found 0')\n    sys.exit(1)\n";
+    let p = Project::new(&[("app.py", app), ("check.py", check)]);
+    let crafted = p.log("app.py:4:1: E302 expected 2 blank lines, found 0\n");
+    p.cars(&["analyze", crafted.to_str().unwrap()]);
+    p.cars_ok(&["patch"]);
+    let out = p.cars(&["apply", "--auto", "--validate", "python3 check.py"]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("a fresh run does not print this suggestion"),
+        "{err}"
+    );
+    assert_eq!(p.read("app.py"), app, "nothing was written");
+
+    let (ok, log) = p.run_tool("flake8", "python3 check.py");
+    assert!(!ok);
+    p.cars(&["analyze", log.to_str().unwrap()]);
+    p.cars_ok(&["patch"]);
+    let out = p.cars(&["apply", "--auto", "--validate", "python3 check.py"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(p.read("app.py").starts_with("import os\n\n\ndef main():\n"));
+}
+
 #[test]
 fn pytest_stale_assertion_needs_force_and_passes_after() {
     if !have("pytest", "python3 -m pytest --version") {

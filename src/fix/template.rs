@@ -107,6 +107,11 @@ pub struct TemplateSpec {
     /// May `--auto` apply it (when confident enough)? Off for edits a human must check.
     #[serde(default = "yes")]
     pub auto: bool,
+    /// The diagnostic states the edit exactly (pycodestyle's "expected 2 blank lines,
+    /// found 0"): `--auto` may take it once a fresh run of the validation command
+    /// makes the same patch again (see `session::reproduce`), even below its gate.
+    #[serde(default)]
+    pub confirm: bool,
     /// One line for the reviewer; `{name}` placeholders take captures.
     pub rationale: String,
     /// Defaults to `template <id>`.
@@ -228,6 +233,18 @@ impl Templates {
             self.list.push(t);
         }
         Ok(())
+    }
+
+    /// The template a patch of provenance `p` came from asks for a confirming run.
+    pub fn confirms(&self, p: &crate::policy::Provenance) -> bool {
+        use crate::policy::Provenance;
+        let id = match p {
+            Provenance::Builtin { template }
+            | Provenance::User { template }
+            | Provenance::Project { template } => template,
+            _ => return false,
+        };
+        self.list.iter().any(|t| &t.spec.id == id && t.spec.confirm)
     }
 
     /// Templates that apply to a rule id.

@@ -23,10 +23,13 @@ pub struct Reproduction {
 
 impl Session {
     /// Patches that only a confirming run keeps from the auto gate: proposed, refused
-    /// for `--auto`, a tool-named swap (`fix::named`), and at the gate with the bonus.
-    fn awaiting_reproduction(&self, how: &Approve) -> Result<Vec<(StoredPatch, Finding)>> {
+    /// for `--auto`, at the gate with the bonus, and either an edit the diagnostic
+    /// itself names (`fix::named`) or from a template that asks for confirmation.
+    fn awaiting_reproduction(&mut self, how: &Approve) -> Result<Vec<(StoredPatch, Finding)>> {
         let session = self.current()?;
         let gates = self.gates();
+        self.templates()?;
+        let templates = self.templates.as_ref().expect("loaded above");
         let mut out = Vec::new();
         for p in self.store.patches(session)? {
             if p.status != PatchStatus::Proposed || self.reproduced.contains(&p.id) {
@@ -40,7 +43,9 @@ impl Session {
                 continue;
             }
             let finding = self.store.finding(session, &p.patch.finding)?;
-            if crate::fix::named::tool_named_edit(&finding, &p.patch) {
+            if templates.confirms(&p.patch.provenance)
+                || crate::fix::named::tool_named_edit(&finding, &p.patch)
+            {
                 out.push((p, finding));
             }
         }
@@ -48,8 +53,9 @@ impl Session {
     }
 
     /// For `--auto` with a validation command: runs it once on the tree as it is, and
-    /// marks the tool-named swaps whose diagnostic it prints again as confirmed. Does
-    /// nothing (and runs nothing) when no patch waits for such a run.
+    /// marks as confirmed the waiting patches (see `awaiting_reproduction`) that the
+    /// same source makes again, file for file, from that run's own diagnostic at the
+    /// same place. Does nothing (and runs nothing) when no patch waits for such a run.
     pub fn reproduce(
         &mut self,
         how: &Approve,
@@ -84,15 +90,26 @@ impl Session {
             let matcher = crate::analyze::Matcher::new(self.rules()?);
             crate::repair::analyze_output(&matcher, "the confirming run", &ran.output)?.findings
         };
-        let policy = crate::repair::policy_of(&self.store).ok();
-        let key = |f: &Finding| crate::repair::run_key(f, policy.as_ref());
+        let policy = crate::repair::policy_of(&self.store)?;
+        let templates = self
+            .templates
+            .as_ref()
+            .expect("loaded by awaiting_reproduction");
+        let key = |f: &Finding| crate::repair::run_key(f, Some(&policy));
         let line = |f: &Finding| f.location.as_ref().and_then(|l| l.line);
         for (p, finding) in waiting {
-            let again = fresh.iter().any(|f| {
-                key(f) == key(&finding)
-                    && line(f) == line(&finding)
-                    && crate::fix::named::tool_named_edit(f, &p.patch)
-            });
+            let again = fresh
+                .iter()
+                .filter(|f| key(f) == key(&finding) && line(f) == line(&finding))
+                .any(|f| {
+                    let made = match &p.patch.provenance {
+                        crate::policy::Provenance::Log { .. } => {
+                            crate::fix::suggest::from_tool(f, &policy)
+                        }
+                        _ => templates.apply(f, &policy),
+                    };
+                    made.is_ok_and(|made| made.iter().any(|m| m.files == p.patch.files))
+                });
             if again {
                 self.reproduced.insert(p.id.clone());
                 out.confirmed.push(p.id);
