@@ -260,7 +260,18 @@ impl<'r> Matcher<'r> {
 
     fn block_prefilter(&self) -> &prefilter::Prefilter {
         self.prefilter
-            .get_or_init(|| prefilter::Prefilter::new(&self.literals))
+            .get_or_init(|| prefilter::Prefilter::new(&self.literals, self.dfa()))
+    }
+
+    /// `ac` as a DFA over the same patterns (the `literals` as a set).
+    fn dfa(&self) -> &AhoCorasick {
+        self.ac_dfa.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&self.patterns)
+                .unwrap_or_else(|_| self.ac.clone())
+        })
     }
 
     /// Builds the large-input machinery (block prefilter, keyword DFA) now rather
@@ -283,13 +294,7 @@ impl<'r> Matcher<'r> {
         if self.prefilter.get().is_none() {
             return &self.ac;
         }
-        self.ac_dfa.get_or_init(|| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&self.patterns)
-                .unwrap_or_else(|_| self.ac.clone())
-        })
+        self.dfa()
     }
 
     /// Analyzes a whole log.
@@ -475,6 +480,10 @@ pub struct Analyzer<'m, 'r> {
     line_no: u64,
     steps: Vec<Step>,
     current_step: Option<usize>,
+    /// Something (a candidate, a failure) points at the current step: it is kept when
+    /// the next one begins; otherwise its slot is reused, so a log of a million steps
+    /// keeps only the ones its findings name.
+    step_used: bool,
     open: Option<OpenBlock>,
     scan: prefilter::Scan,
     pub(crate) cands: Vec<Candidate>,
@@ -503,6 +512,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             line_no: 0,
             steps: Vec::new(),
             current_step: None,
+            step_used: false,
             open: None,
             scan: prefilter::Scan::default(),
             cands: Vec::new(),
@@ -658,11 +668,18 @@ impl<'m, 'r> Analyzer<'m, 'r> {
     }
 
     fn start_step(&mut self, name: String) {
-        self.steps.push(Step {
+        let step = Step {
             name,
             failed: false,
-        });
-        self.current_step = Some(self.steps.len() - 1);
+        };
+        match self.current_step {
+            Some(i) if !self.step_used && i + 1 == self.steps.len() => self.steps[i] = step,
+            _ => {
+                self.steps.push(step);
+                self.current_step = Some(self.steps.len() - 1);
+            }
+        }
+        self.step_used = false;
     }
 
     fn match_line(&mut self, n: u64, line: &ci::CiLine, block: &[u8], start: usize) {
@@ -697,6 +714,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
                 return;
             }
         }
+        self.step_used = true;
         let mut cand = Candidate {
             rule: Some(ri),
             start: n,
@@ -711,6 +729,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
         };
         push_excerpt(&mut cand.excerpt, text);
         if rule.spec.marks_failure {
+            self.step_used = true;
             if let Some(step) = self.current_step {
                 self.steps[step].failed = true;
             }

@@ -6,7 +6,7 @@
 //! candidate; the exact keyword check happens on the candidate line.
 
 use aho_corasick::packed;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input};
+use aho_corasick::{AhoCorasick, Input};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -32,8 +32,10 @@ pub struct Scan {
 }
 
 impl Prefilter {
-    /// `literals` are lowercase keywords and markers.
-    pub fn new(literals: &[String]) -> Prefilter {
+    /// `literals` are lowercase keywords and markers; `automaton` is a case-insensitive
+    /// automaton over the same set (in any order), used when no Teddy cover fits, so
+    /// the matcher's keyword DFA serves both (one copy in memory, not two).
+    pub fn new(literals: &[String], automaton: &AhoCorasick) -> Prefilter {
         if let Some(groups) = choose_anchors(literals) {
             let searchers: Option<Vec<packed::Searcher>> = groups
                 .iter()
@@ -49,17 +51,8 @@ impl Prefilter {
                 return Prefilter::Anchored(searchers);
             }
         }
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(literals)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(literals)
-            })
-            .expect("keyword prefilter");
-        Prefilter::Automaton(ac)
+        // Cheap: an automaton shares its tables between clones.
+        Prefilter::Automaton(automaton.clone())
     }
 
     /// Prepares `scan` for searching a new block.
@@ -297,7 +290,11 @@ mod tests {
     #[test]
     fn search_is_case_insensitive() {
         let lits = vec!["traceback".to_string(), "panicked at".to_string()];
-        let p = Prefilter::new(&lits);
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&lits)
+            .unwrap();
+        let p = Prefilter::new(&lits, &ac);
         let mut scan = Scan::default();
         let block = b"fine\nTRACEBACK (most recent call last):\nthread 'main' Panicked at x\n";
         p.load(&mut scan, block);
