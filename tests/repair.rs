@@ -246,6 +246,52 @@ fn auto_takes_a_confirming_template_only_where_a_fresh_run_reports_it() {
     assert!(p.read("app.py").starts_with("import os\n\n\ndef main():\n"));
 }
 
+/// A misspelt member of an imported Go package: `go doc -short` lists the package's
+/// names, and the one close to the typo is proposed for approval.
+#[test]
+fn go_package_member_typos_are_fixed_from_go_doc() {
+    if !have("go", "go version") {
+        return;
+    }
+    let main = "package main\n\nimport (\n\t\"fmt\"\n\t\"strings\"\n)\n\nfunc main() {\n\tfmt.Prinltn(strings.ToUpperr(\"hi\"))\n}\n";
+    let p = Project::new(&[
+        ("go.mod", "module example.com/gd\n\ngo 1.19\n"),
+        ("main.go", main),
+    ]);
+    let (ok, log) = p.run_tool("build", "go build ./...");
+    assert!(!ok, "the typos must not build");
+    p.cars(&[
+        "analyze",
+        log.to_str().unwrap(),
+        "--command",
+        "go build ./...",
+    ]);
+    let patches = p.patches();
+    let ids: Vec<String> = patches["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| {
+            x["origin"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("go doc"))
+        })
+        .map(|x| {
+            assert_eq!(x["gate"], "approve", "{x:#}");
+            x["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{patches:#}");
+    for id in &ids {
+        p.cars_ok(&["apply", id, "--validate", "go build ./..."]);
+    }
+    assert!(p
+        .read("main.go")
+        .contains("fmt.Println(strings.ToUpper(\"hi\"))"));
+    let (ok, _) = p.run_tool("rebuild", "go build ./...");
+    assert!(ok, "the project builds");
+}
+
 #[test]
 fn pytest_stale_assertion_needs_force_and_passes_after() {
     if !have("pytest", "python3 -m pytest --version") {

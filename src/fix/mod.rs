@@ -1,6 +1,7 @@
 //! From findings to patches: fixes the tools themselves suggest (`suggest`), fix
 //! templates keyed by rule id (`template`), the tools' own fixers run on a scratch
-//! copy (`fixer`) and TypeScript's language-service code fixes (`tsfix`), each a
+//! copy (`fixer`), `go doc`'s names for a misspelt package member (`godoc`) and
+//! TypeScript's language-service code fixes (`tsfix`), each a
 //! whole-file change of text files under the project root.
 //! Depends on `analyze` (the finding), `policy` (every file it reads goes through the
 //! path policy) and `exec` (the fixers' processes); never writes to the project.
@@ -8,6 +9,7 @@
 pub mod caret;
 pub mod edit;
 pub mod fixer;
+pub mod godoc;
 pub mod named;
 pub mod paths;
 pub mod suggest;
@@ -235,6 +237,11 @@ pub fn propose(finding: &Finding, project: &FixContext) -> Result<Vec<Patch>, No
     }
     // Third: the tool's own fixer, unless an earlier source made the same change.
     match fixer::propose(finding, project.policy, project.fixers, &patches) {
+        Ok(p) => add_unseen(&mut patches, p),
+        Err(NoPatch(r)) => reasons.push(r),
+    }
+    // A misspelt member of an imported Go package, from `go doc`'s list of names.
+    match godoc::propose(finding, project.policy) {
         Ok(p) => add_unseen(&mut patches, p),
         Err(NoPatch(r)) => reasons.push(r),
     }

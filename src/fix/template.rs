@@ -1030,7 +1030,7 @@ fn nearby_identifiers(policy: &PathPolicy, rel: &str, text: &str) -> Vec<String>
 
 /// The one quoted name of `choices` (`"a", "b"`) closest to `old`, when it is within
 /// a third of its length in edits (at least one) and no other is as close.
-fn closest_name(old: &str, choices: &str) -> Option<String> {
+pub(super) fn closest_name(old: &str, choices: &str) -> Option<String> {
     let names: Vec<&str> = choices
         .split('"')
         .skip(1)
