@@ -767,16 +767,7 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             if !re.is_match(text) {
                 continue;
             }
-            if let Some(caps) = re.captures(text) {
-                let mut map = BTreeMap::new();
-                for name in re.capture_names().flatten() {
-                    if let Some(m) = caps.name(name) {
-                        let v = m.as_str().trim();
-                        if !v.is_empty() {
-                            map.insert(name.to_string(), v.to_string());
-                        }
-                    }
-                }
+            if let Some(map) = re.named_captures(text) {
                 return Some((ri, map));
             }
         }
@@ -1000,15 +991,8 @@ impl<'m, 'r> Analyzer<'m, 'r> {
             if header.until.as_ref().is_some_and(|u| u.is_match(text)) {
                 break;
             }
-            if let Some(caps) = header.regex.captures(text) {
-                for name in header.regex.capture_names().flatten() {
-                    if let Some(m) = caps.name(name) {
-                        let v = m.as_str().trim();
-                        if !v.is_empty() {
-                            found.insert(name.to_string(), v.to_string());
-                        }
-                    }
-                }
+            if let Some(caps) = header.regex.named_captures(text) {
+                found.extend(caps);
                 break;
             }
         }
@@ -1124,16 +1108,8 @@ fn continue_block(rules: &RuleSet, open: &mut OpenBlock, text: &str) -> Next {
     }
     project_frame(block, &mut open.frames, text, &mut open.cand.captures);
     for re in &block.captures {
-        if let Some(caps) = re.captures(text) {
-            for name in re.capture_names().flatten() {
-                if let (Some(m), false) = (caps.name(name), open.cand.captures.contains_key(name)) {
-                    if !m.as_str().trim().is_empty() {
-                        open.cand
-                            .captures
-                            .insert(name.to_string(), m.as_str().trim().to_string());
-                    }
-                }
-            }
+        for (name, v) in re.named_captures(text).unwrap_or_default() {
+            open.cand.captures.entry(name).or_insert(v);
         }
     }
     Next::Absorb
@@ -1166,7 +1142,7 @@ fn project_frame(
     if !wanted || block.library.as_ref().is_some_and(|l| l.is_match(text)) {
         return;
     }
-    let Some(caps) = frame.captures(text) else {
+    let Some(groups) = frame.groups(text) else {
         return;
     };
     state.seen += 1;
@@ -1176,10 +1152,8 @@ fn project_frame(
     state.located = true;
     captures.remove("line");
     captures.remove("column");
-    for name in frame.capture_names().flatten() {
-        if let Some(m) = caps.name(name) {
-            captures.insert(name.to_string(), m.as_str().trim().to_string());
-        }
+    for (name, v) in groups {
+        captures.insert(name.to_string(), v.trim().to_string());
     }
 }
 
