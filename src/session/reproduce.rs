@@ -1,8 +1,10 @@
 //! Evidence a fresh run gives: a suggestion the log holds is text anyone could have
 //! written, but the same suggestion printed by the tool on this tree, in a run cars
 //! makes itself, is the tool's own. `cars apply --auto` re-runs the validation command
-//! once, before it applies anything, for the patches that do exactly what their
-//! diagnostic names (`fix::named`), and those the run confirms may pass the auto gate.
+//! once, before it applies anything, for the log suggestions and template patches that
+//! do exactly what their diagnostic names (`fix::named`, or a template's `confirm`),
+//! and those the run confirms may pass the auto gate. A tool fixer's patch is the
+//! tool's own already: a second run adds nothing to it.
 
 use super::{Approve, Progress, Result, Session, SessionError};
 use crate::analyze::Finding;
@@ -32,7 +34,10 @@ impl Session {
         let templates = self.templates.as_ref().expect("loaded above");
         let mut out = Vec::new();
         for p in self.store.patches(session)? {
-            if p.status != PatchStatus::Proposed || self.reproduced.contains(&p.id) {
+            if p.status != PatchStatus::Proposed
+                || self.reproduced.contains(&p.id)
+                || matches!(p.patch.provenance, crate::policy::Provenance::Fixer { .. })
+            {
                 continue;
             }
             if self.decide(&p, how).is_ok() {
