@@ -149,6 +149,7 @@ fn refusals_come_before_applying() {
     p.patches();
     p.write("src/main.rs", "fn main() {}\n");
     let out = Command::new(env!("CARGO_BIN_EXE_cars"))
+        .env_remove("CARS_DATA_DIR")
         .args(["apply", "P1"])
         .current_dir(p.root())
         .env("HOME", p.home.path())

@@ -42,6 +42,7 @@ fn broken_project() -> (tempfile::TempDir, tempfile::TempDir) {
 fn cars(dir: &Path, home: &Path, args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_cars"))
+        .env_remove("CARS_DATA_DIR")
         .args(args)
         .current_dir(dir)
         .env("HOME", home)

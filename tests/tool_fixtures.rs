@@ -40,6 +40,7 @@ fn analyze(fixture: &str) -> Run {
     // Keep user and project rule files (~/.config/cars, ./.cars) out of the run.
     let home = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_cars"))
+        .env_remove("CARS_DATA_DIR")
         .arg("analyze")
         .arg(&path)
         .args(["--format", "json", "--no-save"])

@@ -14,8 +14,12 @@ pub struct Project {
     pub home: tempfile::TempDir,
 }
 
+/// The sandbox of a spawned git or cars: no global or system git config, a fixed
+/// author, and never the developer's own cars data dir (its learned confidences would
+/// move the gates a test checks).
 pub fn git_env(c: &mut Command) -> &mut Command {
-    c.env("GIT_CONFIG_GLOBAL", "/dev/null")
+    c.env_remove("CARS_DATA_DIR")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "Test")
         .env("GIT_AUTHOR_EMAIL", "test@example.com")
