@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{text, Project};
+use common::{from_origin, have, text, Project};
 
 /// The patch of `finding` whose origin names a fixer of `tool`.
 fn fixer_patch(p: &Project, finding: &str, tool: &str) -> serde_json::Value {
@@ -308,22 +308,6 @@ fn ruff_format_rewrites_the_file_ruff_format_check_names() {
     assert_eq!(p.read("pkg/app.py"), "x = [1, 2, 3]\n");
 }
 
-/// Whether `probe` succeeds; under CI a missing tool fails the test (.ci/run installs
-/// it), elsewhere the test is skipped with a message.
-fn have(tool: &str, probe: &str) -> bool {
-    let found = std::process::Command::new("sh")
-        .args(["-c", &format!("{probe} >/dev/null 2>&1")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("{tool} is not installed; .ci/run should have installed it");
-    }
-    if !found {
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
-}
-
 #[test]
 fn phpcbf_fixes_to_the_standard_phpcs_checked() {
     if !have("phpcbf", "phpcbf --version") {
@@ -439,16 +423,7 @@ fn eslint_suggestions_become_patches_for_a_person_to_approve() {
     assert!(!ok, "eslint must fail");
     p.cars(&["analyze", &log.to_string_lossy(), "--command", check]);
     let patches = p.patches();
-    let eslint: Vec<&serde_json::Value> = patches["patches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| {
-            x["origin"]
-                .as_str()
-                .is_some_and(|o| o.starts_with("eslint fixer"))
-        })
-        .collect();
+    let eslint = from_origin(&patches, "eslint fixer");
     assert_eq!(eslint.len(), 2, "{patches:#}");
     for patch in &eslint {
         assert_eq!(patch["gate"], "approve", "{patch:#}");

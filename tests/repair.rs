@@ -5,25 +5,9 @@
 
 mod common;
 
-use common::{git_env, text, Project};
+use common::{from_origin, git_env, have, text, Project};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
-
-/// Whether `probe` (a shell command) succeeds, i.e. the tool is installed.
-fn have(tool: &str, probe: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("{probe} >/dev/null 2>&1")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    // CI installs every tool these tests use; only a developer machine may skip.
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("{tool} is not installed; .ci/run should have installed it");
-    }
-    if !found {
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
-}
 
 /// The ids of patches for a finding whose rule starts with `rule`.
 fn patch_ids(patches: &serde_json::Value, rule: &str) -> Vec<String> {
@@ -267,15 +251,8 @@ fn go_package_member_typos_are_fixed_from_go_doc() {
         "go build ./...",
     ]);
     let patches = p.patches();
-    let ids: Vec<String> = patches["patches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| {
-            x["origin"]
-                .as_str()
-                .is_some_and(|o| o.starts_with("go doc"))
-        })
+    let ids: Vec<String> = from_origin(&patches, "go doc")
+        .into_iter()
         .map(|x| {
             assert_eq!(x["gate"], "approve", "{x:#}");
             x["id"].as_str().unwrap().to_string()

@@ -184,6 +184,35 @@ impl Project {
     }
 }
 
+/// Whether `probe` (a shell command) succeeds, i.e. the tool is installed. CI installs
+/// every tool the tests use, so there a missing one fails the test; only a developer
+/// machine may skip.
+pub fn have(tool: &str, probe: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("{probe} >/dev/null 2>&1")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("{tool} is not installed; .ci/run should have installed it");
+    }
+    if !found {
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+/// The patches of a `cars patch --format json` answer whose origin starts with `prefix`.
+pub fn from_origin<'a>(patches: &'a serde_json::Value, prefix: &str) -> Vec<&'a serde_json::Value> {
+    patches["patches"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|x| x["origin"].as_str().is_some_and(|o| o.starts_with(prefix)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
